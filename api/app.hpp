@@ -1,0 +1,54 @@
+#pragma once
+// What handlers need from the rest of kho, wired once by the server.
+
+#include "api/metrics.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kho::storage {
+class asset_store;
+class blob_store;
+class token_store;
+}  // namespace kho::storage
+
+namespace kho::api {
+
+struct api_limits {
+    // Default: 8 GiB. Largest original accepted by an upload.
+    std::uint64_t max_upload_bytes = 8ull << 30;
+    // Default: 1 MiB. Largest JSON request body.
+    std::size_t max_json_bytes = 1u << 20;
+    // Default: empty = kho's built-in list (core/media_types). "*" accepts any
+    // sniffed type (kind "other"); meant for trusted bulk imports and tests.
+    std::vector<std::string> allowed_types;
+};
+
+struct app {
+    storage::asset_store& assets;
+    storage::blob_store& blobs;
+    storage::token_store& tokens;
+    metrics_registry& metrics;
+    boost::asio::any_io_executor blocking;  // bounded pool for fsync, RocksDB writes
+    api_limits limits;
+    std::atomic<bool> ready{false};
+    std::atomic<bool> stopping{false};
+};
+
+// Runs `fn` on the blocking pool and resumes the calling coroutine with its
+// result. Keeps fsync and synchronous RocksDB commits off the I/O threads.
+template <class F>
+auto run_blocking(app& a, F&& fn) -> boost::asio::awaitable<decltype(fn())> {
+    using R = decltype(fn());
+    co_return co_await boost::asio::co_spawn(
+        a.blocking, [&fn]() -> boost::asio::awaitable<R> { co_return fn(); },
+        boost::asio::use_awaitable);
+}
+
+}  // namespace kho::api

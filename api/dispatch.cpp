@@ -1,0 +1,114 @@
+#include "api/dispatch.hpp"
+
+#include "api/app.hpp"
+#include "api/problem.hpp"
+#include "core/text.hpp"
+#include "storage/token_store.hpp"
+
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+namespace kho::api {
+namespace {
+
+// Splits the target into a decoded path and the raw query. A decoded segment
+// may not contain '/' or NUL (it would change the route it matches).
+result<void> decode_target(request& req) {
+    auto parsed = boost::urls::parse_origin_form(req.target);
+    if (!parsed) return make_error(errc::bad_request, "the request target is malformed");
+    std::string path;
+    for (auto seg : parsed->segments()) {
+        if (seg.find('/') != std::string::npos || seg.find('\0') != std::string::npos)
+            return make_error(errc::bad_request, "a path segment contains an encoded '/' or NUL");
+        path += '/';
+        path += seg;
+    }
+    if (path.empty()) path = "/";
+    if (!is_valid_utf8(path)) return make_error(errc::bad_request, "the path is not valid UTF-8");
+    req.path = std::move(path);
+    req.query = parsed->encoded_query();
+    return ok();
+}
+
+result<void> authenticate(app& a, request& req) {
+    auto header = req.headers.get("Authorization");
+    if (!header)
+        return make_error(errc::unauthorized, "this request needs an Authorization: Bearer token");
+    auto v = *header;
+    if (v.size() < 7 || !iequals(v.substr(0, 7), "Bearer "))
+        return make_error(errc::unauthorized, "only Bearer authorization is supported");
+    auto token = v.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    auto who = a.tokens.authenticate(token);
+    if (!who) return who.error();
+    req.principal = std::move(*who);
+    return ok();
+}
+
+std::uint64_t limit_for(const app& a, body_kind kind) {
+    switch (kind) {
+        case body_kind::upload: return a.limits.max_upload_bytes;
+        case body_kind::json: return a.limits.max_json_bytes;
+        case body_kind::none: return 64 * 1024;
+    }
+    return 0;
+}
+
+}  // namespace
+
+boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, request& req) {
+    dispatch_result out;
+    out.route = "unmatched";
+    if (auto d = decode_target(req); !d) {
+        out.resp = problem_response(d.error(), req.target);
+        co_return out;
+    }
+    auto m = r.match(req.method, req.path);
+    if (!m.matched) {
+        if (m.allowed.empty()) {
+            out.resp = problem_response(errc::not_found, "no such resource: " + req.path, req.path);
+        } else {
+            out.resp = problem_response(errc::method_not_allowed,
+                                        req.method + " is not allowed here", req.path);
+            std::string allow;
+            for (const auto& method : m.allowed) allow += (allow.empty() ? "" : ", ") + method;
+            out.resp.headers.set("Allow", allow);
+        }
+        co_return out;
+    }
+    const route& rt = *m.matched;
+    out.route = rt.pattern;
+    req.path_params = std::move(m.params);
+
+    if (rt.needs_auth) {
+        if (auto auth = authenticate(a, req); !auth) {
+            out.resp = problem_response(auth.error(), req.path);
+            if (auth.error().code == errc::unauthorized)
+                out.resp.headers.set("WWW-Authenticate", "Bearer realm=\"kho\"");
+            co_return out;
+        }
+        out.user = req.principal->id;
+    }
+
+    auto limit = limit_for(a, rt.body);
+    req.body->limit(limit);
+    if (auto declared = req.body->declared_length(); declared && *declared > limit) {
+        out.resp = problem_response(errc::payload_too_large,
+                                    "the body is " + std::to_string(*declared) +
+                                        " bytes; this resource takes at most " +
+                                        std::to_string(limit),
+                                    req.path);
+        co_return out;
+    }
+
+    try {
+        out.resp = co_await rt.fn(a, req);
+    } catch (const std::exception& e) {
+        spdlog::error("request {} {} failed: {}", req.method, req.target, e.what());
+        out.resp = problem_response(errc::internal, "an unexpected error occurred", req.path);
+    }
+    co_return out;
+}
+
+}  // namespace kho::api

@@ -1,0 +1,111 @@
+#include "api/download.hpp"
+
+#include "api/byte_range.hpp"
+#include "api/conditional.hpp"
+#include "api/content_disposition.hpp"
+#include "api/problem.hpp"
+
+#include <openssl/rand.h>
+
+namespace kho::api {
+namespace {
+
+std::string content_range(const byte_range& r, std::uint64_t size) {
+    return "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" +
+           std::to_string(size);
+}
+
+std::string make_boundary() {
+    static constexpr char digits[] = "0123456789abcdef";
+    unsigned char bytes[12];
+    RAND_bytes(bytes, sizeof bytes);
+    std::string b = "kho-";
+    for (auto c : bytes) {
+        b += digits[c >> 4];
+        b += digits[c & 0xf];
+    }
+    return b;
+}
+
+void set_validators(response& r, const validators& v) {
+    r.headers.set("ETag", v.etag);
+    r.headers.set("Last-Modified", format_http_date(v.last_modified));
+}
+
+}  // namespace
+
+response build_download(const request& req, download_spec spec) {
+    const validators v{"\"" + spec.sha256 + "\"", spec.last_modified};
+    const std::uint64_t size = spec.file.size;
+    auto fd = std::make_shared<storage::unique_fd>(std::move(spec.file.fd));
+
+    response r;
+    set_validators(r, v);
+    r.headers.set("Accept-Ranges", "bytes");
+    // Access can be withdrawn at any time: caches must revalidate.
+    r.headers.set("Cache-Control", "private, no-cache");
+    r.headers.set("X-Content-Type-Options", "nosniff");
+    r.headers.set("Content-Disposition",
+                  content_disposition(spec.attachment ? "attachment" : "inline", spec.file_name));
+    if (spec.attachment) r.headers.set("Content-Security-Policy", "default-src 'none'; sandbox");
+
+    switch (evaluate_preconditions(req.headers, req.method, v)) {
+        case precondition::not_modified: {
+            response nm;
+            nm.status = 304;
+            set_validators(nm, v);
+            nm.headers.set("Cache-Control", "private, no-cache");
+            return nm;
+        }
+        case precondition::precondition_failed: {
+            auto p = problem_response(errc::precondition_failed,
+                                      "the stored file does not match the request's conditions",
+                                      req.path);
+            set_validators(p, v);
+            return p;
+        }
+        case precondition::proceed: break;
+    }
+
+    range_result ranges;
+    if (auto range = req.headers.get("Range"); range && if_range_allows(req.headers, v))
+        ranges = evaluate_range(*range, size);
+
+    switch (ranges.outcome) {
+        case range_result::kind::full:
+            r.status = 200;
+            r.headers.set("Content-Type", spec.content_type);
+            if (size > 0) r.body.emplace_back(file_segment{fd, 0, size});
+            return r;
+        case range_result::kind::unsatisfiable: {
+            auto p = problem_response(errc::range_not_satisfiable,
+                                      "the file has " + std::to_string(size) +
+                                          " bytes; the requested range lies outside it",
+                                      req.path);
+            p.headers.set("Content-Range", "bytes */" + std::to_string(size));
+            set_validators(p, v);
+            return p;
+        }
+        case range_result::kind::partial: break;
+    }
+
+    r.status = 206;
+    if (ranges.ranges.size() == 1) {
+        const auto& one = ranges.ranges.front();
+        r.headers.set("Content-Type", spec.content_type);
+        r.headers.set("Content-Range", content_range(one, size));
+        r.body.emplace_back(file_segment{fd, one.first, one.length()});
+        return r;
+    }
+    auto boundary = make_boundary();
+    r.headers.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
+    for (const auto& part : ranges.ranges) {
+        r.body.emplace_back("\r\n--" + boundary + "\r\nContent-Type: " + spec.content_type +
+                            "\r\nContent-Range: " + content_range(part, size) + "\r\n\r\n");
+        r.body.emplace_back(file_segment{fd, part.first, part.length()});
+    }
+    r.body.emplace_back("\r\n--" + boundary + "--\r\n");
+    return r;
+}
+
+}  // namespace kho::api

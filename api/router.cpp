@@ -1,0 +1,58 @@
+#include "api/router.hpp"
+
+namespace kho::api {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> segs;
+    size_t pos = 0;
+    if (!path.empty() && path.front() == '/') pos = 1;
+    while (pos <= path.size()) {
+        auto next = path.find('/', pos);
+        if (next == std::string_view::npos) next = path.size();
+        segs.push_back(path.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    return segs;
+}
+
+bool match_pattern(std::string_view pattern, const std::vector<std::string_view>& segs,
+                   std::vector<std::string>& params) {
+    auto pat = split_path(pattern);
+    if (pat.size() != segs.size()) return false;
+    std::vector<std::string> captured;
+    for (size_t i = 0; i < pat.size(); ++i) {
+        if (pat[i].starts_with('{')) {
+            if (segs[i].empty()) return false;
+            captured.emplace_back(segs[i]);
+        } else if (pat[i] != segs[i]) {
+            return false;
+        }
+    }
+    params = std::move(captured);
+    return true;
+}
+
+}  // namespace
+
+void router::add(route r) { routes_.push_back(std::move(r)); }
+
+route_match router::match(std::string_view method, std::string_view path) const {
+    route_match m;
+    auto segs = split_path(path);
+    std::string_view effective = method == "HEAD" ? std::string_view("GET") : method;
+    for (const auto& r : routes_) {
+        std::vector<std::string> params;
+        if (!match_pattern(r.pattern, segs, params)) continue;
+        if (r.method == effective) {
+            m.matched = &r;
+            m.params = std::move(params);
+            return m;
+        }
+        m.allowed.push_back(r.method);
+        if (r.method == "GET") m.allowed.emplace_back("HEAD");
+    }
+    return m;
+}
+
+}  // namespace kho::api

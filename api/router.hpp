@@ -1,0 +1,50 @@
+#pragma once
+// The routing table: method + path pattern ("/api/v1/assets/{id}") -> handler,
+// with whether the route needs a token and how large a body it takes. The
+// OpenAPI test compares this table with api/openapi.json.
+
+#include "api/http_message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kho::api {
+
+struct app;
+
+using handler = std::function<boost::asio::awaitable<response>(app&, request&)>;
+
+enum class body_kind { none, json, upload };
+
+struct route {
+    std::string method;   // GET routes also answer HEAD
+    std::string pattern;  // segments; "{name}" captures one segment
+    handler fn;
+    bool needs_auth = true;
+    body_kind body = body_kind::none;
+};
+
+struct route_match {
+    const route* matched = nullptr;    // null: see allowed
+    std::vector<std::string> params;   // captured segments, in order
+    std::vector<std::string> allowed;  // methods for this path when the method did not match
+};
+
+class router {
+public:
+    void add(route r);
+    // `path` is already percent-decoded per segment.
+    route_match match(std::string_view method, std::string_view path) const;
+    const std::vector<route>& routes() const noexcept { return routes_; }
+
+private:
+    std::vector<route> routes_;
+};
+
+// kho's complete routing table.
+router make_router();
+
+}  // namespace kho::api

@@ -1,0 +1,14 @@
+#include "api/assets_handler.hpp"
+#include "api/router.hpp"
+#include "api/system_handler.hpp"
+
+namespace kho::api {
+
+router make_router() {
+    router r;
+    add_system_routes(r);
+    add_asset_routes(r);
+    return r;
+}
+
+}  // namespace kho::api

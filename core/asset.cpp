@@ -1,0 +1,224 @@
+#include "core/asset.hpp"
+
+#include "core/text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace kho {
+namespace {
+
+using json = nlohmann::json;
+
+std::string trim(std::string_view s) {
+    auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    auto last = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(first, last - first + 1));
+}
+
+result<std::string> clean_text(std::string_view field, std::string_view value, size_t max_bytes,
+                               bool allow_newlines) {
+    if (!is_valid_utf8(value))
+        return make_error(errc::invalid_parameter, std::string(field) + " is not valid UTF-8");
+    std::string v = trim(value);
+    if (v.size() > max_bytes)
+        return make_error(errc::invalid_parameter, std::string(field) + " is longer than " +
+                                                       std::to_string(max_bytes) + " bytes");
+    for (char ch : v) {
+        auto c = static_cast<unsigned char>(ch);
+        bool newline = ch == '\n' || ch == '\r' || ch == '\t';
+        if ((c < 0x20 && !(allow_newlines && newline)) || c == 0x7f)
+            return make_error(errc::invalid_parameter,
+                              std::string(field) + " contains control characters");
+    }
+    return v;
+}
+
+}  // namespace
+
+result<asset_metadata> validate(asset_metadata m, const metadata_limits& limits) {
+    auto title = clean_text("title", m.title, limits.max_title_bytes, false);
+    if (!title) return title.error();
+    if (title->empty()) return make_error(errc::invalid_parameter, "title must not be empty");
+    m.title = std::move(*title);
+    auto desc = clean_text("description", m.description, limits.max_description_bytes, true);
+    if (!desc) return desc.error();
+    m.description = std::move(*desc);
+    auto campaign = clean_text("campaign", m.campaign, limits.max_campaign_bytes, false);
+    if (!campaign) return campaign.error();
+    m.campaign = std::move(*campaign);
+    auto lang = clean_text("language", m.language, 35, false);
+    if (!lang) return lang.error();
+    for (char ch : *lang)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-'))
+            return make_error(errc::invalid_parameter, "language must be a BCP 47 tag like \"vi\"");
+    m.language = lang->empty() ? "vi" : std::move(*lang);
+
+    std::vector<std::string> tags;
+    for (const auto& t : m.tags) {
+        auto tag = clean_text("tag", t, limits.max_tag_bytes, false);
+        if (!tag) return tag.error();
+        if (tag->empty()) continue;
+        if (std::find(tags.begin(), tags.end(), *tag) == tags.end()) tags.push_back(*tag);
+    }
+    if (tags.size() > limits.max_tags)
+        return make_error(errc::invalid_parameter,
+                          "at most " + std::to_string(limits.max_tags) + " tags");
+    m.tags = std::move(tags);
+    return m;
+}
+
+result<asset_metadata> apply_patch(const asset_metadata& current, const asset_metadata_patch& p,
+                                   const metadata_limits& limits) {
+    asset_metadata m = current;
+    if (p.title) m.title = *p.title;
+    if (p.description) m.description = *p.description;
+    if (p.tags) m.tags = *p.tags;
+    if (p.kind) m.kind = *p.kind;
+    if (p.campaign) m.campaign = *p.campaign;
+    if (p.language) m.language = *p.language;
+    return validate(std::move(m), limits);
+}
+
+result<asset_metadata_patch> parse_metadata_patch(const json& body) {
+    if (!body.is_object())
+        return make_error(errc::invalid_parameter, "the body must be a JSON object");
+    asset_metadata_patch p;
+    auto string_field = [&](const char* name,
+                            std::optional<std::string>& out) -> result<void> {
+        if (!body.contains(name)) return ok();
+        const auto& v = body.at(name);
+        if (!v.is_string())
+            return make_error(errc::invalid_parameter, std::string(name) + " must be a string");
+        out = v.get<std::string>();
+        return ok();
+    };
+    for (const auto& [key, value] : body.items()) {
+        if (key != "title" && key != "description" && key != "tags" && key != "kind" &&
+            key != "campaign" && key != "language")
+            return make_error(errc::invalid_parameter, "unknown or read-only field: " + key);
+    }
+    if (auto r = string_field("title", p.title); !r) return r.error();
+    if (auto r = string_field("description", p.description); !r) return r.error();
+    if (auto r = string_field("campaign", p.campaign); !r) return r.error();
+    if (auto r = string_field("language", p.language); !r) return r.error();
+    if (body.contains("tags")) {
+        const auto& v = body.at("tags");
+        if (!v.is_array()) return make_error(errc::invalid_parameter, "tags must be an array");
+        std::vector<std::string> tags;
+        for (const auto& t : v) {
+            if (!t.is_string())
+                return make_error(errc::invalid_parameter, "each tag must be a string");
+            tags.push_back(t.get<std::string>());
+        }
+        p.tags = std::move(tags);
+    }
+    if (body.contains("kind")) {
+        const auto& v = body.at("kind");
+        auto kind = v.is_string() ? parse_asset_kind(v.get<std::string>()) : std::nullopt;
+        if (!kind)
+            return make_error(errc::invalid_parameter,
+                              "kind must be one of poster, infographic, video, podcast, "
+                              "document, other");
+        p.kind = kind;
+    }
+    return p;
+}
+
+std::string encode_record(const asset& a) {
+    json j{{"id", a.id.to_string()},
+           {"title", a.meta.title},
+           {"description", a.meta.description},
+           {"tags", a.meta.tags},
+           {"kind", to_string(a.meta.kind)},
+           {"campaign", a.meta.campaign},
+           {"language", a.meta.language},
+           {"revision", a.revision},
+           {"version_count", a.version_count},
+           {"created_by", a.created_by},
+           {"created_at", a.created_at},
+           {"updated_at", a.updated_at}};
+    if (a.deleted_at) j["deleted_at"] = *a.deleted_at;
+    return j.dump();
+}
+
+std::string encode_record(const asset_version& v) {
+    json j{{"number", v.number},         {"sha256", v.sha256},
+           {"size", v.size},             {"content_type", v.content_type},
+           {"file_name", v.file_name},   {"uploaded_by", v.uploaded_by},
+           {"created_at", v.created_at}};
+    return j.dump();
+}
+
+result<asset> decode_asset_record(std::string_view bytes) {
+    try {
+        auto j = json::parse(bytes);
+        asset a;
+        auto id = ulid::parse(j.at("id").get<std::string>());
+        if (!id) return id.error();
+        a.id = *id;
+        a.meta.title = j.at("title").get<std::string>();
+        a.meta.description = j.at("description").get<std::string>();
+        a.meta.tags = j.at("tags").get<std::vector<std::string>>();
+        a.meta.kind = parse_asset_kind(j.at("kind").get<std::string>()).value_or(asset_kind::other);
+        a.meta.campaign = j.at("campaign").get<std::string>();
+        a.meta.language = j.at("language").get<std::string>();
+        a.revision = j.at("revision").get<std::uint64_t>();
+        a.version_count = j.at("version_count").get<std::uint32_t>();
+        a.created_by = j.at("created_by").get<std::string>();
+        a.created_at = j.at("created_at").get<unix_ms>();
+        a.updated_at = j.at("updated_at").get<unix_ms>();
+        if (j.contains("deleted_at")) a.deleted_at = j.at("deleted_at").get<unix_ms>();
+        return a;
+    } catch (const json::exception& e) {
+        return make_error(errc::internal, std::string("corrupt asset record: ") + e.what());
+    }
+}
+
+result<asset_version> decode_version_record(std::string_view bytes) {
+    try {
+        auto j = json::parse(bytes);
+        asset_version v;
+        v.number = j.at("number").get<std::uint32_t>();
+        v.sha256 = j.at("sha256").get<std::string>();
+        v.size = j.at("size").get<std::uint64_t>();
+        v.content_type = j.at("content_type").get<std::string>();
+        v.file_name = j.at("file_name").get<std::string>();
+        v.uploaded_by = j.at("uploaded_by").get<std::string>();
+        v.created_at = j.at("created_at").get<unix_ms>();
+        return v;
+    } catch (const json::exception& e) {
+        return make_error(errc::internal, std::string("corrupt version record: ") + e.what());
+    }
+}
+
+json to_api_json(const asset& a) {
+    json j{{"id", a.id.to_string()},
+           {"title", a.meta.title},
+           {"description", a.meta.description},
+           {"tags", a.meta.tags},
+           {"kind", to_string(a.meta.kind)},
+           {"campaign", a.meta.campaign},
+           {"language", a.meta.language},
+           {"revision", a.revision},
+           {"version_count", a.version_count},
+           {"created_by", a.created_by},
+           {"created_at", format_rfc3339(a.created_at)},
+           {"updated_at", format_rfc3339(a.updated_at)},
+           {"deleted_at", a.deleted_at ? json(format_rfc3339(*a.deleted_at)) : json(nullptr)}};
+    return j;
+}
+
+json to_api_json(const asset_version& v) {
+    return json{{"number", v.number},
+                {"sha256", v.sha256},
+                {"size", v.size},
+                {"content_type", v.content_type},
+                {"file_name", v.file_name},
+                {"uploaded_by", v.uploaded_by},
+                {"created_at", format_rfc3339(v.created_at)}};
+}
+
+}  // namespace kho

@@ -1,0 +1,82 @@
+#include "core/text.hpp"
+
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+#include <memory>
+
+namespace kho {
+namespace {
+
+icu::Transliterator* ascii_transliterator() {
+    thread_local std::unique_ptr<icu::Transliterator> t = [] {
+        UErrorCode status = U_ZERO_ERROR;
+        std::unique_ptr<icu::Transliterator> tr(icu::Transliterator::createInstance(
+            "NFD; [:Nonspacing Mark:] Remove; Latin-ASCII; NFC", UTRANS_FORWARD, status));
+        if (U_FAILURE(status)) tr.reset();
+        return tr;
+    }();
+    return t.get();
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+    int32_t i = 0;
+    const auto n = static_cast<int32_t>(s.size());
+    while (i < n) {
+        UChar32 c;
+        U8_NEXT(p, i, n, c);
+        if (c < 0) return false;
+    }
+    return true;
+}
+
+std::string to_valid_utf8(std::string_view s) {
+    if (is_valid_utf8(s)) return std::string(s);
+    std::string out;
+    out.reserve(s.size());
+    const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+    int32_t i = 0;
+    const auto n = static_cast<int32_t>(s.size());
+    while (i < n) {
+        int32_t start = i;
+        UChar32 c;
+        U8_NEXT(p, i, n, c);
+        if (c < 0)
+            out += "\xEF\xBF\xBD";
+        else
+            out.append(s.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
+    }
+    return out;
+}
+
+std::string to_ascii(std::string_view utf8) {
+    auto ustr = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+    if (auto* t = ascii_transliterator()) t->transliterate(ustr);
+    std::string converted;
+    ustr.toUTF8String(converted);
+    // Whatever is still not ASCII (one or more bytes per character) becomes one '_'.
+    std::string out;
+    out.reserve(converted.size());
+    bool in_non_ascii = false;
+    for (char ch : converted) {
+        bool non_ascii = static_cast<unsigned char>(ch) >= 0x80;
+        if (non_ascii && !in_non_ascii) out += '_';
+        if (!non_ascii) out += ch;
+        in_non_ascii = non_ascii;
+    }
+    return out;
+}
+
+std::string fold_for_search(std::string_view utf8) {
+    std::string s = to_ascii(utf8);
+    for (auto& ch : s)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    return s;
+}
+
+}  // namespace kho

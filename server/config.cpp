@@ -1,0 +1,95 @@
+#include "server/config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <thread>
+
+namespace kho::server {
+
+result<void> server_config::validate() const {
+    if (threads == 0 || threads > 256)
+        return make_error(errc::invalid_parameter, "--threads must be 1 to 256");
+    if (blocking_threads == 0 || blocking_threads > 64)
+        return make_error(errc::invalid_parameter, "--blocking-threads must be 1 to 64");
+    if (max_header_bytes < 1024)
+        return make_error(errc::invalid_parameter, "--max-header-bytes must be at least 1024");
+    if (max_json_bytes == 0 || max_upload_bytes == 0)
+        return make_error(errc::invalid_parameter, "body limits must be positive");
+    if (max_connections == 0)
+        return make_error(errc::invalid_parameter, "--max-connections must be positive");
+    if (header_timeout.count() <= 0 || idle_timeout.count() <= 0 || io_timeout.count() <= 0)
+        return make_error(errc::invalid_parameter, "timeouts must be positive");
+    if (listen.rfind(':') == std::string::npos)
+        return make_error(errc::invalid_parameter, "--listen must be HOST:PORT");
+    return ok();
+}
+
+parse_outcome parse_config(int argc, char** argv) {
+    server_config c;
+    c.threads = std::max(1u, std::thread::hardware_concurrency());
+    CLI::App cli{"kho-server: the content repository of the education communication campaign"};
+    cli.set_version_flag("--version", "kho 0.1.0");
+    cli.option_defaults()->always_capture_default();
+
+    std::int64_t header_timeout = c.header_timeout.count();
+    std::int64_t idle_timeout = c.idle_timeout.count();
+    std::int64_t io_timeout = c.io_timeout.count();
+    std::int64_t grace = c.shutdown_grace.count();
+    std::string data_dir = c.data_dir.string();
+    std::string admin_token_file, port_file, allowed;
+
+    cli.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("KHO_LISTEN");
+    cli.add_option("--data-dir", data_dir, "data directory")->envname("KHO_DATA_DIR");
+    cli.add_option("--threads", c.threads, "HTTP I/O threads")->envname("KHO_THREADS");
+    cli.add_option("--blocking-threads", c.blocking_threads, "threads for fsync and commits")
+        ->envname("KHO_BLOCKING_THREADS");
+    cli.add_option("--max-upload-bytes", c.max_upload_bytes, "largest upload")
+        ->envname("KHO_MAX_UPLOAD_BYTES");
+    cli.add_option("--max-json-bytes", c.max_json_bytes, "largest JSON body")
+        ->envname("KHO_MAX_JSON_BYTES");
+    cli.add_option("--max-header-bytes", c.max_header_bytes, "largest request header (431 beyond)")
+        ->envname("KHO_MAX_HEADER_BYTES");
+    cli.add_option("--max-connections", c.max_connections, "connections served at once")
+        ->envname("KHO_MAX_CONNECTIONS");
+    cli.add_option("--header-timeout", header_timeout, "seconds for a first request header")
+        ->envname("KHO_HEADER_TIMEOUT");
+    cli.add_option("--idle-timeout", idle_timeout, "keep-alive seconds between requests")
+        ->envname("KHO_IDLE_TIMEOUT");
+    cli.add_option("--io-timeout", io_timeout, "longest pause in seconds reading or writing a body")
+        ->envname("KHO_IO_TIMEOUT");
+    cli.add_option("--shutdown-grace", grace, "seconds in-flight requests get on shutdown")
+        ->envname("KHO_SHUTDOWN_GRACE");
+    cli.add_option("--access-log", c.access_log, "access log: -, off or a file path")
+        ->envname("KHO_ACCESS_LOG");
+    cli.add_option("--admin-token-file", admin_token_file,
+                   "file with the bootstrap admin token (else KHO_ADMIN_TOKEN, else generated)")
+        ->envname("KHO_ADMIN_TOKEN_FILE");
+    cli.add_option("--port-file", port_file, "write the bound port to this file")
+        ->envname("KHO_PORT_FILE");
+    cli.add_option("--allowed-types", allowed,
+                   "comma-separated MIME types accepted, or * for any (default: built-in list)")
+        ->envname("KHO_ALLOWED_TYPES");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return {std::nullopt, cli.exit(e)};
+    }
+    c.data_dir = data_dir;
+    c.header_timeout = std::chrono::seconds(header_timeout);
+    c.idle_timeout = std::chrono::seconds(idle_timeout);
+    c.io_timeout = std::chrono::seconds(io_timeout);
+    c.shutdown_grace = std::chrono::seconds(grace);
+    if (!admin_token_file.empty()) c.admin_token_file = admin_token_file;
+    if (!port_file.empty()) c.port_file = port_file;
+    for (size_t pos = 0; pos < allowed.size();) {
+        auto comma = allowed.find(',', pos);
+        if (comma == std::string::npos) comma = allowed.size();
+        auto item = allowed.substr(pos, comma - pos);
+        if (!item.empty()) c.allowed_types.push_back(item);
+        pos = comma + 1;
+    }
+    return {c, 0};
+}
+
+}  // namespace kho::server

@@ -1,0 +1,62 @@
+#pragma once
+// kho-server's configuration: built once at start-up from flags, with every
+// flag also readable from a KHO_* environment variable (flags win).
+
+#include "core/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kho::server {
+
+struct server_config {
+    // Default: 127.0.0.1:8080. Address and port to listen on (port 0: any free port).
+    std::string listen = "127.0.0.1:8080";
+    // Default: ./kho-data. Where the database, blobs and temporary files live.
+    std::filesystem::path data_dir = "kho-data";
+    // Default: number of cores. Threads running the HTTP I/O loop.
+    unsigned threads = 0;
+    // Default: 2. Threads for fsync and synchronous database commits.
+    unsigned blocking_threads = 2;
+    // Default: 8 GiB. Largest upload accepted.
+    std::uint64_t max_upload_bytes = 8ull << 30;
+    // Default: 1 MiB. Largest JSON request body.
+    std::uint64_t max_json_bytes = 1u << 20;
+    // Default: 16 KiB. Largest request header block (431 beyond it).
+    std::uint32_t max_header_bytes = 16 * 1024;
+    // Default: 10000. Connections served at once; more are refused with 503.
+    std::uint32_t max_connections = 10000;
+    // Default: 10 s. Time allowed for a new connection's first request header.
+    std::chrono::seconds header_timeout{10};
+    // Default: 60 s. Keep-alive wait for the next request.
+    std::chrono::seconds idle_timeout{60};
+    // Default: 30 s. Longest pause while reading a body or writing a response.
+    std::chrono::seconds io_timeout{30};
+    // Default: 20 s. On SIGINT/SIGTERM, how long in-flight requests may finish.
+    std::chrono::seconds shutdown_grace{20};
+    // Default: "-" (stdout). Access log destination: "-", "off", or a file.
+    std::string access_log = "-";
+    // Default: none. File holding the bootstrap admin token (else KHO_ADMIN_TOKEN).
+    std::optional<std::filesystem::path> admin_token_file;
+    // Default: none. Write the bound port here once listening (for scripts and tests).
+    std::optional<std::filesystem::path> port_file;
+    // Default: kho's built-in list. Comma-separated MIME types, or "*".
+    std::vector<std::string> allowed_types;
+
+    // Checks ranges and relations between fields.
+    result<void> validate() const;
+};
+
+// Parses argv (and the environment). Prints --help/--version and errors itself;
+// returns an exit code when the program should stop.
+struct parse_outcome {
+    std::optional<server_config> config;
+    int exit_code = 0;
+};
+parse_outcome parse_config(int argc, char** argv);
+
+}  // namespace kho::server

@@ -1,0 +1,118 @@
+// kho-server: wires configuration, storage, the API and the HTTP listener.
+
+#include "api/app.hpp"
+#include "api/router.hpp"
+#include "server/access_log.hpp"
+#include "server/config.hpp"
+#include "server/http_server.hpp"
+#include "storage/asset_store.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/database.hpp"
+#include "storage/recovery.hpp"
+#include "storage/token_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+std::optional<std::string> provided_admin_token(const kho::server::server_config& c) {
+    if (c.admin_token_file) {
+        std::ifstream in(*c.admin_token_file);
+        std::string token;
+        std::getline(in, token);
+        while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+        if (!in && token.empty()) {
+            spdlog::critical("cannot read --admin-token-file {}", c.admin_token_file->string());
+            std::exit(2);
+        }
+        return token;
+    }
+    if (const char* env = std::getenv("KHO_ADMIN_TOKEN"); env && *env) return std::string(env);
+    return std::nullopt;
+}
+
+int fail(const kho::error& e, std::string_view what) {
+    spdlog::critical("{}: {}", what, e.detail);
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace kho;
+    auto parsed = server::parse_config(argc, argv);
+    if (!parsed.config) return parsed.exit_code;
+    const auto& cfg = *parsed.config;
+    spdlog::set_default_logger(spdlog::stderr_color_mt("kho"));
+    if (auto v = cfg.validate(); !v) return fail(v.error(), "invalid configuration");
+
+    auto blobs = storage::local_blob_store::open(cfg.data_dir);
+    if (!blobs) return fail(blobs.error(), "cannot open the blob store");
+    auto db = storage::database::open(cfg.data_dir / "db");
+    if (!db) return fail(db.error(), "cannot open the database");
+    storage::asset_store assets(**db, **blobs);
+    storage::token_store tokens(**db);
+
+    auto report = storage::recover(**blobs, assets);
+    spdlog::info("recovery: removed {} temporary files; {} blobs, {} unreferenced ({} bytes; "
+                 "`kho gc` reclaims them)",
+                 report.temp_files_removed, report.blobs_seen, report.unreferenced_blobs,
+                 report.unreferenced_bytes);
+
+    auto bootstrap = tokens.ensure_bootstrap(provided_admin_token(cfg));
+    if (!bootstrap) return fail(bootstrap.error(), "cannot create the admin token");
+
+    boost::asio::io_context ioc(static_cast<int>(cfg.threads));
+    boost::asio::thread_pool blocking(cfg.blocking_threads);
+    api::metrics_registry metrics;
+    api::app app{assets, **blobs, tokens, metrics, blocking.get_executor(), {}};
+    app.limits.max_upload_bytes = cfg.max_upload_bytes;
+    app.limits.max_json_bytes = cfg.max_json_bytes;
+    app.limits.allowed_types = cfg.allowed_types;
+    auto router = api::make_router();
+    server::access_log log(cfg.access_log);
+    server::http_server http(ioc, app, router, cfg, log);
+
+    auto port = http.listen();
+    if (!port) return fail(port.error(), "cannot start");
+    if (cfg.port_file) {
+        std::ofstream(*cfg.port_file) << *port << '\n';
+    }
+    http.start();
+    app.ready = true;
+
+    auto host = cfg.listen.substr(0, cfg.listen.rfind(':'));
+    std::cerr << "kho listening on http://" << host << ':' << *port << "/  (data: "
+              << std::filesystem::absolute(cfg.data_dir).string() << ")\n";
+    if (*bootstrap) {
+        std::cerr << "\nFirst start: the admin API token is shown once; keep it safe:\n\n    "
+                  << **bootstrap << "\n\nUse it as:  curl -H 'Authorization: Bearer "
+                  << **bootstrap << "' http://" << host << ':' << *port << "/api/v1/assets\n\n";
+    }
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: finishing in-flight requests (up to {} s)", sig,
+                     cfg.shutdown_grace.count());
+        app.stopping = true;
+        http.shutdown();
+    });
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < cfg.threads; ++i) threads.emplace_back([&] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+    blocking.join();
+    spdlog::info("stopped; closing the database");
+    return 0;
+}

@@ -1,0 +1,305 @@
+#include "server/session.hpp"
+
+#include "api/app.hpp"
+#include "api/dispatch.hpp"
+#include "api/conditional.hpp"
+#include "api/problem.hpp"
+#include "server/session_env.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/sendfile.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace kho::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr std::size_t k_body_chunk = 256 * 1024;
+constexpr std::size_t k_sendfile_chunk = 4u << 20;
+
+bool is_timeout_or_closed(const boost::system::error_code& ec) {
+    return ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+           ec == asio::error::eof || ec == http::error::end_of_stream ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::error::bad_descriptor;
+}
+
+}  // namespace
+
+struct session::impl {
+    session_env& env;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::string client;
+    std::atomic<bool> idle{true};
+    std::atomic<bool> stop_requested{false};
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+
+    impl(session_env& e, tcp::socket s) : env(e), stream(std::move(s)) {
+        boost::system::error_code ec;
+        auto ep = stream.socket().remote_endpoint(ec);
+        if (!ec) client = ep.address().to_string();
+    }
+
+    asio::awaitable<bool> write_response(api::response& resp, bool keep_alive, bool head_only,
+                                         const std::string& request_id);
+    asio::awaitable<bool> send_file(const api::file_segment& seg);
+    asio::awaitable<void> lingering_close();
+    asio::awaitable<void> send_simple(api::response resp);
+};
+
+// Streams the request body out of Beast's parser in chunks of up to 256 KiB.
+class socket_body_source final : public api::body_source {
+public:
+    socket_body_source(session::impl& s, http::request_parser<http::buffer_body>& p)
+        : s_(s), parser_(p), buf_(k_body_chunk) {
+        auto expect = p.get()[http::field::expect];
+        expect_continue_ = beast::iequals(expect, "100-continue");
+    }
+
+    asio::awaitable<result<std::string_view>> next() override {
+        if (expect_continue_) {
+            // The route accepted the request: now ask the client for the body.
+            expect_continue_ = false;
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            s_.stream.expires_after(s_.env.config.io_timeout);
+            auto [ec, n] = co_await asio::async_write(s_.stream, asio::buffer(cont), use_tuple);
+            if (ec) co_return make_error(errc::unavailable, "the client went away");
+        }
+        if (parser_.is_done()) co_return std::string_view{};
+        parser_.get().body().data = buf_.data();
+        parser_.get().body().size = buf_.size();
+        s_.stream.expires_after(s_.env.config.io_timeout);
+        auto [ec, n] = co_await http::async_read(s_.stream, s_.buffer, parser_, use_tuple);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec == http::error::body_limit)
+            co_return make_error(errc::payload_too_large,
+                                 "the body is larger than this resource takes (" +
+                                     std::to_string(limit_) + " bytes)");
+        if (ec == beast::error::timeout)
+            co_return make_error(errc::unavailable, "the client sent no data for too long");
+        if (ec == http::error::partial_message || is_timeout_or_closed(ec))
+            co_return make_error(errc::bad_request, "the body ended before its declared end");
+        if (ec) co_return make_error(errc::bad_request, "malformed body: " + ec.message());
+        std::size_t got = buf_.size() - parser_.get().body().size;
+        s_.bytes_in += got;
+        if (got == 0 && !parser_.is_done()) co_return make_error(errc::bad_request, "empty read");
+        co_return std::string_view(buf_.data(), got);
+    }
+
+    std::optional<std::uint64_t> declared_length() const override {
+        auto len = parser_.content_length();
+        if (len) return *len;
+        return std::nullopt;
+    }
+
+    void limit(std::uint64_t max_bytes) override {
+        limit_ = max_bytes;
+        if (!parser_.is_done()) parser_.body_limit(max_bytes);
+    }
+
+private:
+    session::impl& s_;
+    http::request_parser<http::buffer_body>& parser_;
+    std::vector<char> buf_;
+    bool expect_continue_ = false;
+    std::uint64_t limit_ = 0;
+};
+
+session::session(session_env& env, tcp::socket socket)
+    : impl_(std::make_unique<impl>(env, std::move(socket))) {
+    env.app.metrics.connection_opened();
+}
+
+asio::any_io_executor session::impl_executor() const { return impl_->stream.get_executor(); }
+
+session::~session() { impl_->env.app.metrics.connection_closed(); }
+
+void session::stop_if_idle() {
+    auto self = shared_from_this();
+    asio::dispatch(impl_->stream.get_executor(), [self] {
+        self->impl_->stop_requested = true;
+        if (self->impl_->idle) self->impl_->stream.cancel();
+    });
+}
+
+void session::force_close() {
+    auto self = shared_from_this();
+    asio::dispatch(impl_->stream.get_executor(), [self] {
+        self->impl_->stop_requested = true;
+        boost::system::error_code ec;
+        self->impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->impl_->stream.socket().close(ec);
+    });
+}
+
+asio::awaitable<void> session::impl::send_simple(api::response resp) {
+    co_await write_response(resp, false, false, "");
+}
+
+asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
+    auto& sock = stream.socket();
+    boost::system::error_code ec;
+    sock.native_non_blocking(true, ec);
+    if (ec) co_return false;
+    off_t offset = static_cast<off_t>(seg.offset);
+    std::uint64_t remaining = seg.length;
+    asio::steady_timer watchdog(stream.get_executor());
+    while (remaining > 0) {
+        auto want = static_cast<size_t>(std::min<std::uint64_t>(remaining, k_sendfile_chunk));
+        ssize_t n = ::sendfile(sock.native_handle(), seg.fd->get(), &offset, want);
+        if (n > 0) {
+            remaining -= static_cast<std::uint64_t>(n);
+            bytes_out += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        if (n == 0) co_return false;  // the file is shorter than its metadata says
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) co_return false;
+        // The socket buffer is full: wait until the client reads, but not forever.
+        watchdog.expires_after(env.config.io_timeout);
+        watchdog.async_wait([&sock](boost::system::error_code wec) {
+            if (!wec) sock.cancel();
+        });
+        auto [wait_ec] = co_await sock.async_wait(tcp::socket::wait_write, use_tuple);
+        watchdog.cancel();
+        if (wait_ec) co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> session::impl::write_response(api::response& resp, bool keep_alive,
+                                                    bool head_only, const std::string& request_id) {
+    http::response<http::empty_body> head{static_cast<http::status>(resp.status), 11};
+    head.reason(std::string(api::reason_phrase(resp.status)));
+    for (const auto& [name, value] : resp.headers.fields()) head.insert(name, value);
+    head.set(http::field::server, "kho");
+    head.set(http::field::date, api::format_http_date(std::time(nullptr)));
+    if (!request_id.empty()) head.set("X-Request-Id", request_id);
+    bool no_body = resp.status == 204 || resp.status == 304 || (resp.status >= 100 && resp.status < 200);
+    if (!no_body) head.set(http::field::content_length, std::to_string(resp.content_length()));
+    head.keep_alive(keep_alive);
+
+    http::response_serializer<http::empty_body> sr{head};
+    stream.expires_after(env.config.io_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (ec) co_return false;
+    if (head_only || no_body) co_return true;
+    for (const auto& seg : resp.body) {
+        if (const auto* bytes = std::get_if<std::string>(&seg)) {
+            stream.expires_after(env.config.io_timeout);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(*bytes), use_tuple);
+            if (wec) co_return false;
+            bytes_out += wn;
+        } else if (!co_await send_file(std::get<api::file_segment>(seg))) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+// After answering a request whose body we did not read (an early 413, 415 or
+// 401), closing at once would make the kernel send RST and the client could
+// lose our answer. Half-close and drain for a while instead, like nginx's
+// lingering close.
+asio::awaitable<void> session::impl::lingering_close() {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::vector<char> sink(64 * 1024);
+    std::uint64_t drained = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (drained < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+        stream.expires_at(deadline);
+        auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+        if (rec) break;
+        drained += n;
+    }
+    stream.socket().close(ec);
+}
+
+asio::awaitable<void> session::run() {
+    auto self = shared_from_this();
+    auto& s = *impl_;
+    const auto& cfg = s.env.config;
+    bool first = true;
+    for (;;) {
+        http::request_parser<http::buffer_body> parser;
+        parser.header_limit(cfg.max_header_bytes);
+        parser.body_limit(std::max<std::uint64_t>(cfg.max_upload_bytes, cfg.max_json_bytes));
+        s.idle = true;
+        if (s.stop_requested || s.env.app.stopping) break;
+        s.stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+        auto [ec, n] = co_await http::async_read_header(s.stream, s.buffer, parser, use_tuple);
+        s.idle = false;
+        first = false;
+        if (ec) {
+            if (ec == http::error::header_limit) {
+                co_await s.send_simple(api::problem_response(
+                    errc::header_too_large, "the request header is larger than " +
+                                                std::to_string(cfg.max_header_bytes) + " bytes"));
+                co_await s.lingering_close();
+            } else if (!is_timeout_or_closed(ec) && ec != http::error::partial_message) {
+                co_await s.send_simple(
+                    api::problem_response(errc::bad_request, "malformed request: " + ec.message()));
+                co_await s.lingering_close();
+            }
+            break;
+        }
+
+        auto started = std::chrono::steady_clock::now();
+        s.bytes_in = s.bytes_out = 0;
+        auto& msg = parser.get();
+        api::request req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        for (const auto& f : msg) req.headers.add(f.name_string(), std::string(f.value()));
+        req.client_address = s.client;
+        req.request_id = std::to_string(++s.env.request_counter);
+        socket_body_source body(s, parser);
+        req.body = &body;
+
+        auto result = co_await api::dispatch(s.env.app, s.env.router, req);
+        bool head_only = req.method == "HEAD";
+        bool body_consumed = parser.is_done();
+        bool keep_alive = msg.keep_alive() && !result.resp.close && body_consumed &&
+                          !s.stop_requested && !s.env.app.stopping;
+        bool sent = co_await s.write_response(result.resp, keep_alive, head_only, req.request_id);
+
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        s.env.app.metrics.observe(result.route, req.method, result.resp.status, seconds, s.bytes_in,
+                                  s.bytes_out);
+        s.env.log.write({req.method, req.target, result.route, result.resp.status, s.bytes_in,
+                         s.bytes_out, seconds * 1000.0, result.user, s.client, req.request_id,
+                         !sent});
+        if (!sent) break;
+        if (!keep_alive) {
+            if (!body_consumed)
+                co_await s.lingering_close();
+            break;
+        }
+    }
+    boost::system::error_code ec;
+    s.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    s.stream.socket().close(ec);
+}
+
+}  // namespace kho::server

@@ -1,0 +1,99 @@
+#pragma once
+// The asset service: creates assets and versions from staged blobs, edits
+// metadata, lists, trashes, restores and purges. Every change is one
+// synchronous RocksDB WriteBatch (records, indexes, blob reference counts and
+// statistics together), committed only after the blob it refers to is durable.
+//
+// Thread safety: all member functions may be called concurrently. Changes to
+// one asset are serialized by a striped lock on its id; placing or removing a
+// blob is serialized by a striped lock on its digest, so a purge cannot delete
+// a blob that a concurrent upload is about to reference.
+
+#include "core/asset.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/ulid.hpp"
+#include "storage/blob_store.hpp"
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kho::storage {
+
+class database;
+
+struct asset_filter {
+    std::optional<asset_kind> kind;
+    std::optional<std::string> tag;
+    std::optional<std::string> campaign;
+    bool trashed = false;  // false: live assets only; true: the trash only
+};
+
+struct asset_page {
+    std::vector<asset> items;
+    std::optional<std::string> next_cursor;
+};
+
+struct store_stats {
+    std::int64_t blob_count = 0;
+    std::int64_t blob_bytes = 0;
+};
+
+class asset_store {
+public:
+    asset_store(database& db, blob_store& blobs, kho::clock clk = {});
+
+    // Stores the writer's blob (deduplicated) and commits a new asset with
+    // version 1. `meta` must already be validated.
+    result<std::pair<asset, asset_version>> create(asset_metadata meta, blob_writer writer,
+                                                   const blob_info& blob,
+                                                   const std::string& content_type,
+                                                   const std::string& file_name,
+                                                   const std::string& principal);
+
+    // Adds version N+1 to a live asset.
+    result<asset_version> add_version(const ulid& id, blob_writer writer, const blob_info& blob,
+                                      const std::string& content_type,
+                                      const std::string& file_name, const std::string& principal);
+
+    result<asset> get(const ulid& id) const;
+    result<asset_version> get_version(const ulid& id, std::uint32_t number) const;
+    result<std::vector<asset_version>> list_versions(const ulid& id) const;
+
+    // Newest first. `cursor` is the id of the last item of the previous page.
+    result<asset_page> list(const asset_filter& filter, const std::optional<std::string>& cursor,
+                            std::size_t limit) const;
+
+    // Applies the patch when `expected_revision` is current, else
+    // errc::precondition_failed.
+    result<asset> update(const ulid& id, std::uint64_t expected_revision,
+                         const asset_metadata_patch& patch);
+
+    // Moves to the trash / back. errc::conflict when already there / not there.
+    result<asset> trash(const ulid& id, std::optional<std::uint64_t> expected_revision);
+    result<asset> restore(const ulid& id);
+    // Deletes a trashed asset for good and removes blobs nothing else references.
+    result<void> purge(const ulid& id);
+
+    store_stats stats() const;
+    // Digest -> reference count, for recovery and verification.
+    std::int64_t ref_count(const std::string& sha256_hex) const;
+
+private:
+    std::mutex& asset_lock(const ulid& id) const;
+    std::mutex& blob_lock(const std::string& sha256_hex) const;
+    result<bool> place_blob(blob_writer& writer, const blob_info& blob);
+
+    database& db_;
+    blob_store& blobs_;
+    kho::clock clock_;
+    ulid_generator ids_;
+    mutable std::array<std::mutex, 64> asset_locks_;
+    mutable std::array<std::mutex, 64> blob_locks_;
+};
+
+}  // namespace kho::storage

@@ -1,0 +1,186 @@
+#include "storage/blob_store.hpp"
+
+#include "storage/sha256.hpp"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kho::storage {
+namespace fs = std::filesystem;
+
+namespace {
+
+error io_error(const std::string& what, int err) {
+    if (err == ENOSPC || err == EDQUOT)
+        return make_error(errc::insufficient_storage, "the disk is full");
+    return make_error(errc::internal, what + ": " + std::strerror(err));
+}
+
+std::string random_suffix() {
+    unsigned char bytes[12];
+    RAND_bytes(bytes, sizeof bytes);
+    return to_hex(bytes, sizeof bytes);
+}
+
+result<void> ensure_dir(const fs::path& dir) {
+    if (::mkdir(dir.c_str(), 0750) == 0) {
+        // A new directory entry must itself be durable.
+        return fsync_dir(dir.parent_path());
+    }
+    if (errno == EEXIST) return ok();
+    return io_error("mkdir " + dir.string(), errno);
+}
+
+}  // namespace
+
+result<void> fsync_dir(const fs::path& dir) {
+    unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return io_error("open dir " + dir.string(), errno);
+    if (::fsync(fd.get()) != 0) return io_error("fsync dir " + dir.string(), errno);
+    return ok();
+}
+
+blob_writer::blob_writer(unique_fd fd, fs::path tmp_path, std::uint64_t max_size)
+    : fd_(std::move(fd)),
+      tmp_path_(std::move(tmp_path)),
+      hash_(std::make_unique<sha256>()),
+      max_size_(max_size) {}
+
+blob_writer::blob_writer(blob_writer&& o) noexcept
+    : fd_(std::move(o.fd_)),
+      tmp_path_(std::move(o.tmp_path_)),
+      hash_(std::move(o.hash_)),
+      size_(o.size_),
+      max_size_(o.max_size_),
+      released_(o.released_),
+      finished_(o.finished_) {
+    o.released_ = true;  // the moved-from writer owns nothing
+}
+
+blob_writer::~blob_writer() {
+    fd_.reset();
+    if (!released_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+}
+
+result<void> blob_writer::write(const char* data, size_t size) {
+    if (finished_ || !fd_) return make_error(errc::internal, "write after finish");
+    if (size > max_size_ - size_)
+        return make_error(errc::payload_too_large,
+                          "the upload is larger than " + std::to_string(max_size_) + " bytes");
+    hash_->update(data, size);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::write(fd_.get(), data + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return io_error("write " + tmp_path_.string(), errno);
+        }
+        done += static_cast<size_t>(n);
+    }
+    size_ += size;
+    return ok();
+}
+
+result<blob_info> blob_writer::finish() {
+    if (finished_ || !fd_) return make_error(errc::internal, "finish called twice");
+    finished_ = true;
+    // fdatasync covers data and size; a failed fsync is never retried: the
+    // page cache state is unknown afterwards, so the upload fails instead.
+    if (::fdatasync(fd_.get()) != 0) return io_error("fsync " + tmp_path_.string(), errno);
+    fd_.reset();
+    return blob_info{hash_->finish_hex(), size_};
+}
+
+result<std::unique_ptr<local_blob_store>> local_blob_store::open(const fs::path& data_dir) {
+    if (auto r = ensure_dir(data_dir); !r) return r.error();
+    for (auto dir : {data_dir / "blobs", data_dir / "blobs" / "sha256", data_dir / "tmp"})
+        if (auto r = ensure_dir(dir); !r) return r.error();
+    return std::unique_ptr<local_blob_store>(
+        new local_blob_store(data_dir / "blobs" / "sha256", data_dir / "tmp"));
+}
+
+fs::path local_blob_store::path_of(const std::string& hex) const {
+    return blobs_dir_ / hex.substr(0, 2) / hex.substr(2, 2) / hex;
+}
+
+result<blob_writer> local_blob_store::begin_write(std::uint64_t max_size) {
+    auto path = tmp_dir_ / ("upload-" + random_suffix() + ".part");
+    unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+    if (!fd) return io_error("create " + path.string(), errno);
+    return blob_writer(std::move(fd), std::move(path), max_size);
+}
+
+result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info) {
+    if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
+    auto target = path_of(info.sha256);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == info.size) {
+        // Same bytes already stored: deduplicate. The writer's destructor
+        // removes its temporary file.
+        return false;
+    }
+    auto level1 = target.parent_path().parent_path();
+    if (auto r = ensure_dir(level1); !r) return r.error();
+    if (auto r = ensure_dir(target.parent_path()); !r) return r.error();
+    ::chmod(writer.tmp_path().c_str(), 0440);  // blobs are immutable
+    if (::rename(writer.tmp_path().c_str(), target.c_str()) != 0)
+        return io_error("rename into " + target.string(), errno);
+    writer.release();
+    if (auto r = fsync_dir(target.parent_path()); !r) return r.error();
+    return true;
+}
+
+result<blob_file> local_blob_store::open_read(const std::string& hex) const {
+    if (!is_sha256_hex(hex)) return make_error(errc::not_found, "no such blob");
+    auto path = path_of(hex);
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT) return make_error(errc::not_found, "blob " + hex + " is missing");
+        return io_error("open " + path.string(), errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return io_error("stat " + path.string(), errno);
+    return blob_file{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
+}
+
+bool local_blob_store::exists(const std::string& hex) const {
+    if (!is_sha256_hex(hex)) return false;
+    return ::access(path_of(hex).c_str(), F_OK) == 0;
+}
+
+result<void> local_blob_store::remove(const std::string& hex) {
+    if (!is_sha256_hex(hex)) return make_error(errc::internal, "bad digest");
+    auto path = path_of(hex);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("unlink " + path.string(), errno);
+    return fsync_dir(path.parent_path());
+}
+
+void local_blob_store::for_each(const std::function<void(const blob_info&)>& fn) const {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(blobs_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        auto name = it->path().filename().string();
+        if (!is_sha256_hex(name)) continue;
+        fn(blob_info{name, static_cast<std::uint64_t>(it->file_size(ec))});
+    }
+}
+
+std::size_t local_blob_store::clean_tmp() {
+    std::size_t removed = 0;
+    std::error_code ec;
+    // Only direct-upload leftovers; other subfolders of tmp/ (resumable
+    // uploads) outlive a restart on purpose.
+    for (fs::directory_iterator it(tmp_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        auto name = it->path().filename().string();
+        if (!it->is_regular_file(ec) || !name.starts_with("upload-")) continue;
+        if (fs::remove(it->path(), ec)) ++removed;
+    }
+    return removed;
+}
+
+}  // namespace kho::storage

@@ -1,0 +1,108 @@
+#pragma once
+// Content-addressed, immutable blobs. The interface is what the rest of kho
+// sees; local_blob_store keeps files under <data-dir>/blobs/sha256/ab/cd/<hex>
+// (an S3 backend is a second implementation of the same interface).
+//
+// Writing: begin_write() gives a blob_writer that hashes while it writes to
+// <data-dir>/tmp/. finish() fsyncs. place() renames the file into its final
+// path (or drops it when that content is already stored) and fsyncs the
+// directory, so the blob is durable before any metadata refers to it.
+// A writer destroyed before place() removes its temporary file: a refused or
+// failed upload leaves nothing behind.
+//
+// Thread safety: all member functions may be called concurrently. Callers
+// serialize place()/remove() of the same digest (asset_store holds a lock).
+
+#include "core/error.hpp"
+#include "storage/unique_fd.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace kho::storage {
+
+class sha256;
+
+struct blob_info {
+    std::string sha256;  // lower-case hex
+    std::uint64_t size = 0;
+};
+
+class blob_writer {
+public:
+    blob_writer(unique_fd fd, std::filesystem::path tmp_path, std::uint64_t max_size);
+    blob_writer(blob_writer&&) noexcept;
+    blob_writer& operator=(blob_writer&&) = delete;
+    ~blob_writer();
+
+    // Appends and hashes. errc::payload_too_large past max_size (nothing is
+    // kept), errc::insufficient_storage on ENOSPC/EDQUOT.
+    result<void> write(const char* data, size_t size);
+    // Flushes to stable storage and returns the digest. No writes after it.
+    result<blob_info> finish();
+
+    std::uint64_t size() const noexcept { return size_; }
+    const std::filesystem::path& tmp_path() const noexcept { return tmp_path_; }
+    // After a successful place(): the file is no longer ours to delete.
+    void release() noexcept { released_ = true; }
+
+private:
+    unique_fd fd_;
+    std::filesystem::path tmp_path_;
+    std::unique_ptr<sha256> hash_;
+    std::uint64_t size_ = 0;
+    std::uint64_t max_size_;
+    bool released_ = false;
+    bool finished_ = false;
+};
+
+struct blob_file {
+    unique_fd fd;
+    std::uint64_t size = 0;
+};
+
+class blob_store {
+public:
+    virtual ~blob_store() = default;
+    virtual result<blob_writer> begin_write(std::uint64_t max_size) = 0;
+    // Makes a finished writer's content durable under its digest. Returns true
+    // when the content was new, false when it was already stored.
+    virtual result<bool> place(blob_writer& writer, const blob_info& info) = 0;
+    virtual result<blob_file> open_read(const std::string& sha256_hex) const = 0;
+    virtual bool exists(const std::string& sha256_hex) const = 0;
+    virtual result<void> remove(const std::string& sha256_hex) = 0;
+    virtual void for_each(const std::function<void(const blob_info&)>& fn) const = 0;
+    // Removes every leftover temporary file (start-up recovery). Returns how many.
+    virtual std::size_t clean_tmp() = 0;
+};
+
+class local_blob_store final : public blob_store {
+public:
+    // Creates blobs/ and tmp/ under `data_dir` when missing.
+    static result<std::unique_ptr<local_blob_store>> open(const std::filesystem::path& data_dir);
+
+    result<blob_writer> begin_write(std::uint64_t max_size) override;
+    result<bool> place(blob_writer& writer, const blob_info& info) override;
+    result<blob_file> open_read(const std::string& sha256_hex) const override;
+    bool exists(const std::string& sha256_hex) const override;
+    result<void> remove(const std::string& sha256_hex) override;
+    void for_each(const std::function<void(const blob_info&)>& fn) const override;
+    std::size_t clean_tmp() override;
+
+    std::filesystem::path path_of(const std::string& sha256_hex) const;
+    const std::filesystem::path& tmp_dir() const noexcept { return tmp_dir_; }
+
+private:
+    local_blob_store(std::filesystem::path blobs, std::filesystem::path tmp)
+        : blobs_dir_(std::move(blobs)), tmp_dir_(std::move(tmp)) {}
+    std::filesystem::path blobs_dir_;  // <data>/blobs/sha256
+    std::filesystem::path tmp_dir_;    // <data>/tmp
+};
+
+// fsync of a directory, so that a rename or create inside it is durable.
+result<void> fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace kho::storage

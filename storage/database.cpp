@@ -1,0 +1,109 @@
+#include "storage/database.hpp"
+
+#include "storage/key_codec.hpp"
+#include "storage/rocks.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+
+namespace kho::storage {
+namespace {
+
+// Adds signed 64-bit counters: reference counts and statistics are updated
+// inside WriteBatches without a read-modify-write.
+class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
+public:
+    bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+               std::string* new_value, rocksdb::Logger*) const override {
+        std::int64_t base = existing ? decode_counter(existing->ToStringView()) : 0;
+        *new_value = encode_counter(base + decode_counter(value.ToStringView()));
+        return true;
+    }
+    const char* Name() const override { return "kho.counter_add"; }
+};
+
+constexpr const char* k_cf_names[] = {"default",
+                                      "assets", "versions", "asset_index", "blob_refs", "tokens"};
+static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
+
+constexpr const char* k_schema_key = "schema_version";
+
+}  // namespace
+
+database::impl::~impl() {
+    if (db) {
+        rocksdb::FlushOptions fo;
+        fo.wait = true;
+        db->Flush(fo, cfs);
+        for (auto* h : cfs) db->DestroyColumnFamilyHandle(h);
+        db->Close();
+    }
+}
+
+rocksdb::WriteOptions sync_write() {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return wo;
+}
+
+error to_error(const rocksdb::Status& s, std::string_view what) {
+    if (s.IsNotFound()) return make_error(errc::not_found, std::string(what) + " not found");
+    if (s.IsNoSpace()) return make_error(errc::insufficient_storage, "the disk is full");
+    if (s.IsBusy() || s.IsTryAgain())
+        return make_error(errc::unavailable, std::string(what) + ": " + s.ToString());
+    return make_error(errc::internal, std::string(what) + ": " + s.ToString());
+}
+
+database::database(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+database::~database() = default;
+
+result<std::unique_ptr<database>> database::open(const std::filesystem::path& dir,
+                                                 const database_options& options) {
+    rocksdb::DBOptions db_opts;
+    db_opts.create_if_missing = true;
+    db_opts.create_missing_column_families = true;
+    db_opts.max_background_jobs = options.background_threads;
+    db_opts.keep_log_file_num = 5;
+
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
+    rocksdb::ColumnFamilyOptions cf_opts;
+    cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf_opts.merge_operator = std::make_shared<counter_add_operator>();
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const char* name : k_cf_names) descriptors.emplace_back(name, cf_opts);
+
+    auto handles = std::make_unique<impl>();
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(db_opts, dir.string(), descriptors, &handles->cfs, &raw);
+    if (!s.ok()) {
+        if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+            return make_error(errc::unavailable,
+                              "the data directory is in use by another kho process: " + s.ToString());
+        return to_error(s, "open database " + dir.string());
+    }
+    handles->db.reset(raw);
+
+    // Schema version: written once, checked at every open.
+    std::string stored;
+    s = raw->Get(rocksdb::ReadOptions(), (*handles)[cf::meta], k_schema_key, &stored);
+    if (s.IsNotFound()) {
+        s = raw->Put(sync_write(), (*handles)[cf::meta], k_schema_key, std::to_string(schema_version));
+        if (!s.ok()) return to_error(s, "write schema version");
+    } else if (!s.ok()) {
+        return to_error(s, "read schema version");
+    } else if (stored != std::to_string(schema_version)) {
+        return make_error(errc::unavailable, "the database has schema version " + stored +
+                                                 "; this kho understands version " +
+                                                 std::to_string(schema_version));
+    }
+    return std::unique_ptr<database>(new database(std::move(handles)));
+}
+
+}  // namespace kho::storage

@@ -1,0 +1,35 @@
+#pragma once
+// Internal to storage/: the RocksDB handles behind kho::storage::database.
+
+#include "core/error.hpp"
+#include "storage/database.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kho::storage {
+
+// Column families, in creation order. docs/storage.md documents each key.
+enum class cf : int { meta = 0, assets, versions, asset_index, blob_refs, tokens, count_ };
+
+struct database::impl {
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // indexed by cf
+    rocksdb::ColumnFamilyHandle* operator[](cf c) const { return cfs[static_cast<size_t>(c)]; }
+    ~impl();
+};
+
+// Write options for every change: synchronous, so that the 201 follows a
+// durable commit.
+rocksdb::WriteOptions sync_write();
+
+// Maps a RocksDB status to a kho error (NotFound -> not_found, NoSpace ->
+// insufficient_storage, anything else -> internal with the message).
+error to_error(const rocksdb::Status& s, std::string_view what);
+
+}  // namespace kho::storage
