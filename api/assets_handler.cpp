@@ -159,9 +159,9 @@ struct received_upload {
 awaitable<result<void>> receive_raw(app& a, request& req, received_upload& up) {
     auto q = query_params::parse(req.query);
     if (!q) co_return q.error();
-    for (const auto& key : {"title", "description", "tags", "tag", "kind", "campaign", "language"})
-        for (auto& v : q->get_all(key))
-            if (auto r = up.fields.add(key, std::move(v)); !r) co_return r.error();
+    for (const auto& [key, value] : q->items())
+        if (key != "filename")
+            if (auto r = up.fields.add(key, value); !r) co_return r.error();
     std::optional<std::string> name = q->get("filename");
     if (!name)
         if (auto cd = req.headers.get("Content-Disposition")) name = disposition_file_name(*cd);

@@ -15,9 +15,13 @@ namespace kho::api {
 
 namespace {
 
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -45,31 +49,21 @@ bool is_alnum(unsigned char c) noexcept {
 // RFC 9110 tchar: the characters of a header name, a media type or an
 // unquoted parameter.
 bool is_tchar(unsigned char c) noexcept {
-    if (is_alnum(c)) return true;
-    switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
-    }
+    return is_alnum(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 // RFC 2046 bchars (including the space, which may not end a boundary).
 bool is_bchar(unsigned char c) noexcept {
-    if (is_alnum(c)) return true;
-    switch (c) {
-        case '\'': case '(': case ')': case '+': case '_': case ',': case '-': case '.':
-        case '/': case ':': case '=': case '?': case ' ':
-            return true;
-        default:
-            return false;
-    }
+    return is_alnum(c) ||
+           std::string_view("'()+_,-./:=? ").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 // Control characters other than HTAB never belong in a header value; NUL and
 // friends in a field name or file name are a classic smuggling vector.
-bool is_ctl(unsigned char c) noexcept { return (c < 0x20 && c != '\t') || c == 0x7f; }
+bool is_ctl(unsigned char c) noexcept {
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
 
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
@@ -88,7 +82,9 @@ std::size_t token_end(std::string_view s, std::size_t i) noexcept {
     return i;
 }
 
-error bad_request(std::string detail) { return make_error(errc::bad_request, std::move(detail)); }
+error bad_request(std::string detail) {
+    return make_error(errc::bad_request, std::move(detail));
+}
 
 result<void> validate_boundary(std::string_view b) {
     if (b.empty() || b.size() > 70)
@@ -154,8 +150,8 @@ result<std::vector<parameter>> parse_parameters(std::string_view s, std::string_
                 p.value.push_back(c);
             }
             if (!closed)
-                return bad_request(std::string(what) + ": unterminated quoted string in parameter '" +
-                                   p.name + "'");
+                return bad_request(std::string(what) +
+                                   ": unterminated quoted string in parameter '" + p.name + "'");
         } else {
             const std::size_t value_end = token_end(s, i);
             if (value_end == i)
@@ -189,7 +185,8 @@ result<std::string> decode_ext_value(std::string_view v) {
     const std::size_t q1 = v.find('\'');
     const std::size_t q2 = q1 == std::string_view::npos ? q1 : v.find('\'', q1 + 1);
     if (q2 == std::string_view::npos)
-        return bad_request("part Content-Disposition: filename* is not of the form charset'lang'value");
+        return bad_request(
+            "part Content-Disposition: filename* is not of the form charset'lang'value");
     const std::string_view charset = v.substr(0, q1);
     const std::string_view encoded = v.substr(q2 + 1);
 
@@ -531,20 +528,24 @@ multipart_parser::multipart_parser(std::string boundary, multipart_callbacks cb,
     state_->delimiter = "\r\n--" + boundary;
 }
 
-result<void> multipart_parser::feed(std::string_view chunk) { return state_->feed(chunk); }
+result<void> multipart_parser::feed(std::string_view chunk) {
+    return state_->feed(chunk);
+}
 
 result<void> multipart_parser::finish() {
     state& s = *state_;
     if (s.ph == phase::failed) return s.failure;
     if (s.ph == phase::epilogue) return ok();
-    s.failure = bad_request(s.ph == phase::preamble
-                                ? "multipart body contains no boundary"
-                                : "multipart body ended before the closing boundary");
+    s.failure =
+        bad_request(s.ph == phase::preamble ? "multipart body contains no boundary"
+                                            : "multipart body ended before the closing boundary");
     s.ph = phase::failed;
     return s.failure;
 }
 
-bool multipart_parser::done() const noexcept { return state_->ph == phase::epilogue; }
+bool multipart_parser::done() const noexcept {
+    return state_->ph == phase::epilogue;
+}
 
 result<std::string> multipart_parser::boundary_from_content_type(std::string_view content_type) {
     const std::string_view s = trim_ows(content_type);

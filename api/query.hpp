@@ -19,6 +19,7 @@ public:
     std::optional<std::string> get(std::string_view key) const;
     std::vector<std::string> get_all(std::string_view key) const;
     bool has(std::string_view key) const;
+    const std::vector<std::pair<std::string, std::string>>& items() const noexcept { return params_; }
 
     // Typed helpers with errc::invalid_parameter naming the parameter.
     result<std::optional<std::uint64_t>> get_uint(std::string_view key, std::uint64_t min,

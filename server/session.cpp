@@ -251,7 +251,11 @@ asio::awaitable<void> session::run() {
         s.idle = false;
         first = false;
         if (ec) {
-            if (ec == http::error::header_limit) {
+            if (ec == http::error::body_limit) {
+                co_await s.send_simple(api::problem_response(
+                    errc::payload_too_large, "the declared body is larger than this server accepts"));
+                co_await s.lingering_close();
+            } else if (ec == http::error::header_limit) {
                 co_await s.send_simple(api::problem_response(
                     errc::header_too_large, "the request header is larger than " +
                                                 std::to_string(cfg.max_header_bytes) + " bytes"));

@@ -1,0 +1,134 @@
+#include "tests/support/server_process.hpp"
+
+#include "tests/support/http_client.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace kho::test {
+namespace fs = std::filesystem;
+
+fs::path make_temp_dir(const std::string& prefix) {
+    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    return tmpl;
+}
+
+server_process::server_process(server_options options) : options_(std::move(options)) {
+    if (options_.data_dir.empty()) {
+        options_.data_dir = make_temp_dir("kho-it") / "data";
+        owns_dir_ = true;
+    }
+    port_file_ = options_.data_dir.parent_path() / "port";
+    log_file_ = options_.data_dir.parent_path() / "server.log";
+    start();
+}
+
+server_process::~server_process() {
+    if (pid_ > 0) stop();
+    if (owns_dir_) {
+        std::error_code ec;
+        fs::remove_all(options_.data_dir.parent_path(), ec);
+    }
+}
+
+void server_process::start() {
+    std::error_code ec;
+    fs::remove(port_file_, ec);
+    std::vector<std::string> args{KHO_SERVER_PATH,
+                                  "--data-dir", options_.data_dir.string(),
+                                  "--listen", "127.0.0.1:0",
+                                  "--port-file", port_file_.string(),
+                                  "--access-log", (options_.data_dir.parent_path() / "access.log").string(),
+                                  "--threads", "2",
+                                  "--shutdown-grace", "5"};
+    args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (log >= 0) {
+            ::dup2(log, 1);
+            ::dup2(log, 2);
+        }
+        ::setenv("KHO_ADMIN_TOKEN", admin_token, 1);
+        // A leak report at exit must not change the exit status seen by tests
+        // that check graceful shutdown; leaks are checked by the unit tests.
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("kho-server exited at start:\n" + log());
+        }
+        std::ifstream in(port_file_);
+        unsigned port = 0;
+        if (in >> port && port > 0) {
+            port_ = static_cast<std::uint16_t>(port);
+            try {
+                http_client c(port_);
+                if (c.request("GET", "/readyz").status == 200) return;
+            } catch (...) {
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("kho-server did not become ready:\n" + log());
+}
+
+int server_process::stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+    return status;
+}
+
+void server_process::kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+long server_process::peak_rss_kib() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+std::string server_process::log() const {
+    std::ifstream in(log_file_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace kho::test

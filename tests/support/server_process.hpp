@@ -1,0 +1,63 @@
+#pragma once
+// Runs the real kho-server binary for integration tests: a fresh data
+// directory under /tmp, an ephemeral loopback port, a known admin token.
+// Restart keeps the data directory; kill9() simulates a crash.
+
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace kho::test {
+
+inline constexpr const char* admin_token = "kho_test_admin_token_0123456789abcdefXYZ";
+
+struct server_options {
+    std::vector<std::string> extra_args;  // e.g. {"--max-upload-bytes", "1000"}
+    std::filesystem::path data_dir;       // empty: a new temporary directory
+};
+
+inline server_options with_args(std::vector<std::string> args) {
+    server_options o;
+    o.extra_args = std::move(args);
+    return o;
+}
+
+class server_process {
+public:
+    explicit server_process(server_options options = {});
+    ~server_process();  // SIGTERM, wait, remove the temporary directory
+    server_process(const server_process&) = delete;
+    server_process& operator=(const server_process&) = delete;
+
+    void start();
+    // SIGTERM and wait for exit; returns the exit status (as from waitpid).
+    int stop();
+    // SIGKILL and reap.
+    void kill9();
+    void restart() {
+        stop();
+        start();
+    }
+
+    std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    const std::filesystem::path& data_dir() const { return options_.data_dir; }
+    bool running() const { return pid_ > 0; }
+    // Peak resident set size of the server so far (VmHWM), in KiB.
+    long peak_rss_kib() const;
+    // What the server printed on stderr so far.
+    std::string log() const;
+
+private:
+    server_options options_;
+    bool owns_dir_ = false;
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+    std::filesystem::path port_file_, log_file_;
+};
+
+// A unique empty directory under /tmp; removed by the caller.
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+}  // namespace kho::test
