@@ -130,8 +130,10 @@ rm -f "$WORK/copy.bin"
 # --- 2. download of the big file ---------------------------------------------------------------
 echo "download: $RUNS x $SIZE_MB MiB each ..." >&2
 BIG_ID=$(upload "$BIG")
-curl -sSf -o /dev/null -H "$AUTH" "$KHO/api/v1/assets/$BIG_ID/original"   # warm kho's blob
-curl -sSf -o /dev/null "$NG/big.bin"
+for url in "$KHO/api/v1/assets/$BIG_ID/original" "$NG/big.bin"; do   # warm both, check sizes
+    got=$(curl -sSf -o /dev/null -w '%{size_download}' -H "$AUTH" "$url")
+    [[ "$got" == "$BIG_BYTES" ]] || die "$url sent $got bytes, not $BIG_BYTES"
+done
 down_kho=$(median_time curl -sSf -o /dev/null -H "$AUTH" "$KHO/api/v1/assets/$BIG_ID/original")
 down_ref=$(median_time curl -sSf -o /dev/null "$NG/big.bin")
 

@@ -54,6 +54,9 @@ std::string to_valid_utf8(std::string_view s) {
 }
 
 std::string to_ascii(std::string_view utf8) {
+    bool ascii = true;
+    for (char ch : utf8) ascii &= static_cast<unsigned char>(ch) < 0x80;
+    if (ascii) return std::string(utf8);
     auto ustr = icu::UnicodeString::fromUTF8(
         icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
     if (auto* t = ascii_transliterator()) t->transliterate(ustr);

@@ -32,8 +32,22 @@ std::string magic_mime(std::string_view head) {
     return r ? std::string(r) : "application/octet-stream";
 }
 
+namespace {
+
+// libmagic calls an SVG "text/xml" when it starts with a byte order mark or a
+// long comment; look for the root element ourselves in that case only (an
+// HTML page with inline SVG stays text/html and is refused).
+bool looks_like_svg_xml(std::string_view head) {
+    auto window = head.substr(0, 4096);
+    return window.find("<svg") != std::string_view::npos &&
+           window.find("http://www.w3.org/2000/svg") != std::string_view::npos;
+}
+
+}  // namespace
+
 result<media_type_info> sniff(std::string_view head) {
     auto mime = magic_mime(head);
+    if (mime == "text/xml" && looks_like_svg_xml(head)) mime = "image/svg+xml";
     if (auto t = find_allowed_media_type(mime)) return *t;
     // libmagic names MP4 audio-only files video/mp4 and M4A "audio/x-m4a";
     // both are handled by aliases. Everything else is refused.

@@ -17,6 +17,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -49,6 +50,9 @@ int fail(const kho::error& e, std::string_view what) {
 
 int main(int argc, char** argv) {
     using namespace kho;
+    // A client that hangs up mid-download must fail one write (EPIPE), not
+    // kill the server.
+    std::signal(SIGPIPE, SIG_IGN);
     auto parsed = server::parse_config(argc, argv);
     if (!parsed.config) return parsed.exit_code;
     const auto& cfg = *parsed.config;

@@ -32,6 +32,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr std::size_t k_body_chunk = 256 * 1024;
+constexpr std::size_t k_read_buffer = 64 * 1024;
 constexpr std::size_t k_sendfile_chunk = 4u << 20;
 
 bool is_timeout_or_closed(const boost::system::error_code& ec) {
@@ -54,6 +55,9 @@ struct session::impl {
     std::uint64_t bytes_out = 0;
 
     impl(session_env& e, tcp::socket s) : env(e), stream(std::move(s)) {
+        // Beast sizes each socket read by the buffer's free capacity; without
+        // this, bodies arrive 512 bytes per system call.
+        buffer.reserve(k_read_buffer);
         boost::system::error_code ec;
         auto ep = stream.socket().remote_endpoint(ec);
         if (!ec) client = ep.address().to_string();
@@ -70,7 +74,7 @@ struct session::impl {
 class socket_body_source final : public api::body_source {
 public:
     socket_body_source(session::impl& s, http::request_parser<http::buffer_body>& p)
-        : s_(s), parser_(p), buf_(k_body_chunk) {
+        : s_(s), parser_(p) {
         auto expect = p.get()[http::field::expect];
         expect_continue_ = beast::iequals(expect, "100-continue");
     }
@@ -85,8 +89,11 @@ public:
             if (ec) co_return make_error(errc::unavailable, "the client went away");
         }
         if (parser_.is_done()) co_return std::string_view{};
-        parser_.get().body().data = buf_.data();
-        parser_.get().body().size = buf_.size();
+        // Allocated on first use only (most requests have no body), and not
+        // zero-filled: it is always written before it is read.
+        if (!buf_) buf_.reset(new char[k_body_chunk]);
+        parser_.get().body().data = buf_.get();
+        parser_.get().body().size = k_body_chunk;
         s_.stream.expires_after(s_.env.config.io_timeout);
         auto [ec, n] = co_await http::async_read(s_.stream, s_.buffer, parser_, use_tuple);
         if (ec == http::error::need_buffer) ec = {};
@@ -99,10 +106,10 @@ public:
         if (ec == http::error::partial_message || is_timeout_or_closed(ec))
             co_return make_error(errc::bad_request, "the body ended before its declared end");
         if (ec) co_return make_error(errc::bad_request, "malformed body: " + ec.message());
-        std::size_t got = buf_.size() - parser_.get().body().size;
+        std::size_t got = k_body_chunk - parser_.get().body().size;
         s_.bytes_in += got;
         if (got == 0 && !parser_.is_done()) co_return make_error(errc::bad_request, "empty read");
-        co_return std::string_view(buf_.data(), got);
+        co_return std::string_view(buf_.get(), got);
     }
 
     std::optional<std::uint64_t> declared_length() const override {
@@ -119,7 +126,7 @@ public:
 private:
     session::impl& s_;
     http::request_parser<http::buffer_body>& parser_;
-    std::vector<char> buf_;
+    std::unique_ptr<char[]> buf_;
     bool expect_continue_ = false;
     std::uint64_t limit_ = 0;
 };

@@ -156,7 +156,10 @@ bool local_blob_store::exists(const std::string& hex) const {
 result<void> local_blob_store::remove(const std::string& hex) {
     if (!is_sha256_hex(hex)) return make_error(errc::internal, "bad digest");
     auto path = path_of(hex);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("unlink " + path.string(), errno);
+    if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) return ok();  // already gone: nothing to make durable
+        return io_error("unlink " + path.string(), errno);
+    }
     return fsync_dir(path.parent_path());
 }
 

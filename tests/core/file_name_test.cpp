@@ -111,7 +111,9 @@ TEST_CASE("sanitize_file_name truncates long names on a character boundary", "[f
                 INFO("letter " << letter << " offset " << offset);
                 require_safe(out);
                 CHECK(out.size() > 255 - letter.size());
-                CHECK(name.starts_with(out));
+                // The stem is shortened; the extension survives.
+                CHECK(out.ends_with(".png"));
+                CHECK(name.starts_with(out.substr(0, out.size() - 4)));
             }
         }
     }

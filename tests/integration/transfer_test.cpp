@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 using namespace kho::test;
 using json = nlohmann::json;
 
@@ -75,7 +77,15 @@ TEST_CASE("0 B, 1 B and 10 MB round trips are byte-exact and survive a restart")
 }
 
 TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
-    server_process server(any_type());
+    auto options = any_type();
+#ifdef __SANITIZE_ADDRESS__
+    // AddressSanitizer keeps freed memory in a quarantine (256 MiB by
+    // default) to catch use-after-free; cap it so that RSS reflects kho.
+    const char* inherited = std::getenv("ASAN_OPTIONS");
+    options.env.emplace_back("ASAN_OPTIONS", std::string(inherited ? inherited : "") + ":quarantine_size_mb=8");
+#endif
+    server_process server(options);
+    const long baseline = server.peak_rss_kib();
     http_client c(server.port());
     const std::uint64_t size = 1ull << 30;
     auto up = upload_generated(c, size, 1234);
@@ -93,7 +103,13 @@ TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
     gen.fill(expected.data(), expected.size());
     CHECK(r.body == expected);
     auto peak = server.peak_rss_kib();
-    INFO("server peak RSS " << peak << " KiB");
+    INFO("server peak RSS " << peak << " KiB, " << baseline << " KiB after start");
     CHECK(peak > 0);
+#ifdef __SANITIZE_ADDRESS__
+    // ASan's shadow memory and allocator take ~110 MiB before the first
+    // request; judge what the transfer adds.
+    CHECK(peak - baseline < 64 * 1024);
+#else
     CHECK(peak < 150 * 1024);
+#endif
 }

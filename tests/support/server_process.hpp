@@ -15,6 +15,7 @@ inline constexpr const char* admin_token = "kho_test_admin_token_0123456789abcde
 struct server_options {
     std::vector<std::string> extra_args;  // e.g. {"--max-upload-bytes", "1000"}
     std::filesystem::path data_dir;       // empty: a new temporary directory
+    std::vector<std::pair<std::string, std::string>> env;  // extra environment
 };
 
 inline server_options with_args(std::vector<std::string> args) {
