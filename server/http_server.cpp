@@ -2,6 +2,7 @@
 
 #include "api/app.hpp"
 #include "api/problem.hpp"
+#include "server/io_context_pool.hpp"
 #include "server/session.hpp"
 #include "server/session_env.hpp"
 
@@ -10,7 +11,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -24,20 +24,31 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 struct http_server::state : std::enable_shared_from_this<http_server::state> {
-    asio::io_context& ioc;
+    io_context_pool& pool;
     session_env env;
     tcp::acceptor acceptor;
     asio::steady_timer grace_timer;
     std::mutex mutex;
     std::unordered_map<session*, std::weak_ptr<session>> sessions;
     std::atomic<bool> shutting_down{false};
+    std::function<void()> on_stopped;
+    std::atomic<bool> stopped_reported{false};
 
-    state(asio::io_context& io, api::app& app, const api::router& router,
-          const server_config& config, access_log& log)
-        : ioc(io),
+    state(io_context_pool& p, api::app& app, const api::router& router,
+          const server_config& config, access_log& log, std::function<void()> stopped)
+        : pool(p),
           env{app, router, config, log},
-          acceptor(asio::make_strand(io)),
-          grace_timer(io) {}
+          acceptor(p.first()),
+          grace_timer(p.first()),
+          on_stopped(std::move(stopped)) {}
+
+    // Called with `mutex` held.
+    void report_stopped_locked() {
+        if (!stopped_reported.exchange(true)) {
+            grace_timer.cancel();
+            if (on_stopped) on_stopped();
+        }
+    }
 
     std::size_t count() {
         std::lock_guard lock(mutex);
@@ -47,19 +58,19 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
     void on_session_end(session* s) {
         std::lock_guard lock(mutex);
         sessions.erase(s);
-        if (shutting_down && sessions.empty()) grace_timer.cancel();
+        if (shutting_down && sessions.empty()) report_stopped_locked();
     }
 
     asio::awaitable<void> accept_loop() {
         auto self = shared_from_this();
         for (;;) {
-            tcp::socket socket(asio::make_strand(ioc));
+            tcp::socket socket(pool.next());
             auto [ec] = co_await acceptor.async_accept(socket, asio::as_tuple(asio::use_awaitable));
             if (ec) {
                 if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
                 // EMFILE and friends: back off briefly instead of spinning.
                 spdlog::warn("accept failed: {}", ec.message());
-                asio::steady_timer t(ioc, std::chrono::milliseconds(50));
+                asio::steady_timer t(pool.first(), std::chrono::milliseconds(50));
                 co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
                 continue;
             }
@@ -74,7 +85,7 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
                 sessions.emplace(s.get(), s);
             }
             auto executor = s->impl_executor();
-            asio::co_spawn(executor, s->run(),
+            asio::co_spawn(executor, session::run(s),
                            [self, raw = s.get()](std::exception_ptr e) {
                                if (e) {
                                    try {
@@ -104,9 +115,10 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
     }
 };
 
-http_server::http_server(asio::io_context& ioc, api::app& app, const api::router& router,
-                         const server_config& config, access_log& log)
-    : state_(std::make_shared<state>(ioc, app, router, config, log)) {}
+http_server::http_server(io_context_pool& pool, api::app& app, const api::router& router,
+                         const server_config& config, access_log& log,
+                         std::function<void()> on_stopped)
+    : state_(std::make_shared<state>(pool, app, router, config, log, std::move(on_stopped))) {}
 
 http_server::~http_server() = default;
 
@@ -151,7 +163,10 @@ void http_server::shutdown() {
         std::lock_guard lock(st->mutex);
         for (auto& [raw, weak] : st->sessions)
             if (auto s = weak.lock()) live.push_back(std::move(s));
-        if (st->sessions.empty()) return;
+        if (st->sessions.empty()) {
+            st->report_stopped_locked();
+            return;
+        }
     }
     for (auto& s : live) s->stop_if_idle();
     // In-flight requests get the grace period; then every connection closes.

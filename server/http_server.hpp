@@ -9,9 +9,8 @@
 #include "core/error.hpp"
 #include "server/config.hpp"
 
-#include <boost/asio/io_context.hpp>
-
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace kho::api {
@@ -22,11 +21,13 @@ class router;
 namespace kho::server {
 
 class access_log;
+class io_context_pool;
 
 class http_server {
 public:
-    http_server(boost::asio::io_context& ioc, api::app& app, const api::router& router,
-                const server_config& config, access_log& log);
+    // `on_stopped` runs once, after shutdown() when the last connection closed.
+    http_server(io_context_pool& pool, api::app& app, const api::router& router,
+                const server_config& config, access_log& log, std::function<void()> on_stopped);
     ~http_server();
 
     // Binds and listens; returns the bound port.

@@ -5,6 +5,7 @@
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
+#include "server/io_context_pool.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
@@ -12,6 +13,7 @@
 #include "storage/token_store.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
     auto bootstrap = tokens.ensure_bootstrap(provided_admin_token(cfg));
     if (!bootstrap) return fail(bootstrap.error(), "cannot create the admin token");
 
-    boost::asio::io_context ioc(static_cast<int>(cfg.threads));
+    server::io_context_pool pool(cfg.threads);
     boost::asio::thread_pool blocking(cfg.blocking_threads);
     api::metrics_registry metrics;
     api::app app{assets, **blobs, tokens, metrics, blocking.get_executor(), {}};
@@ -84,7 +86,12 @@ int main(int argc, char** argv) {
     app.limits.allowed_types = cfg.allowed_types;
     auto router = api::make_router();
     server::access_log log(cfg.access_log);
-    server::http_server http(ioc, app, router, cfg, log);
+    boost::asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
+    server::http_server http(pool, app, router, cfg, log, [&] {
+        // Every connection is closed: let the I/O threads finish.
+        boost::asio::post(pool.first(), [&] { signals.cancel(); });
+        pool.release();
+    });
 
     auto port = http.listen();
     if (!port) return fail(port.error(), "cannot start");
@@ -103,19 +110,21 @@ int main(int argc, char** argv) {
                   << **bootstrap << "' http://" << host << ':' << *port << "/api/v1/assets\n\n";
     }
 
-    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
+    std::function<void(boost::system::error_code, int)> on_signal;
+    on_signal = [&](boost::system::error_code ec, int sig) {
         if (ec) return;
-        spdlog::info("signal {}: finishing in-flight requests (up to {} s)", sig,
-                     cfg.shutdown_grace.count());
-        app.stopping = true;
+        if (app.stopping.exchange(true)) {
+            spdlog::warn("second signal {}: exiting now", sig);
+            std::_Exit(130);  // every acknowledged write is already durable
+        }
+        spdlog::info("signal {}: finishing in-flight requests (up to {} s); again to force",
+                     sig, cfg.shutdown_grace.count());
         http.shutdown();
-    });
+        signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
 
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < cfg.threads; ++i) threads.emplace_back([&] { ioc.run(); });
-    ioc.run();
-    for (auto& t : threads) t.join();
+    pool.run();
     blocking.join();
     spdlog::info("stopped; closing the database");
     return 0;

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -33,6 +34,7 @@ namespace {
 
 constexpr std::size_t k_body_chunk = 256 * 1024;
 constexpr std::size_t k_read_buffer = 64 * 1024;
+constexpr std::uint64_t k_coalesce_limit = 64 * 1024;
 constexpr std::size_t k_sendfile_chunk = 4u << 20;
 
 bool is_timeout_or_closed(const boost::system::error_code& ec) {
@@ -164,9 +166,11 @@ asio::awaitable<void> session::impl::send_simple(api::response resp) {
 
 asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
     auto& sock = stream.socket();
-    boost::system::error_code ec;
-    sock.native_non_blocking(true, ec);
-    if (ec) co_return false;
+    if (!sock.native_non_blocking()) {
+        boost::system::error_code ec;
+        sock.native_non_blocking(true, ec);
+        if (ec) co_return false;
+    }
     off_t offset = static_cast<off_t>(seg.offset);
     std::uint64_t remaining = seg.length;
     asio::steady_timer watchdog(stream.get_executor());
@@ -193,23 +197,83 @@ asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
     co_return true;
 }
 
+namespace {
+
+// "Date:" changes once a second; format it once a second per thread.
+const std::string& http_date_now() {
+    thread_local std::time_t cached_second = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        cached_second = now;
+        cached = api::format_http_date(now);
+    }
+    return cached;
+}
+
+// Header values come from kho's own code, but a CR or LF must never reach
+// the wire whatever a bug upstream does (response splitting).
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    for (char c : value) out += (c == '\r' || c == '\n') ? ' ' : c;
+    out.append("\r\n");
+}
+
+}  // namespace
+
 asio::awaitable<bool> session::impl::write_response(api::response& resp, bool keep_alive,
                                                     bool head_only, const std::string& request_id) {
-    http::response<http::empty_body> head{static_cast<http::status>(resp.status), 11};
-    head.reason(std::string(api::reason_phrase(resp.status)));
-    for (const auto& [name, value] : resp.headers.fields()) head.insert(name, value);
-    head.set(http::field::server, "kho");
-    head.set(http::field::date, api::format_http_date(std::time(nullptr)));
-    if (!request_id.empty()) head.set("X-Request-Id", request_id);
-    bool no_body = resp.status == 204 || resp.status == 304 || (resp.status >= 100 && resp.status < 200);
-    if (!no_body) head.set(http::field::content_length, std::to_string(resp.content_length()));
-    head.keep_alive(keep_alive);
+    const bool no_body = resp.status == 204 || resp.status == 304;
+    const std::uint64_t length = resp.content_length();
+    std::string head;
+    head.reserve(512);
+    head.append("HTTP/1.1 ");
+    head.append(std::to_string(resp.status));
+    head += ' ';
+    head.append(api::reason_phrase(resp.status));
+    head.append("\r\n");
+    for (const auto& [name, value] : resp.headers.fields()) append_field(head, name, value);
+    append_field(head, "Server", "kho");
+    append_field(head, "Date", http_date_now());
+    if (!request_id.empty()) append_field(head, "X-Request-Id", request_id);
+    if (!no_body) append_field(head, "Content-Length", std::to_string(length));
+    if (!keep_alive) append_field(head, "Connection", "close");
+    head.append("\r\n");
 
-    http::response_serializer<http::empty_body> sr{head};
+    // Small bodies go out with the header in one write (files read with
+    // pread): one system call and one packet instead of a header write
+    // followed by sendfile.
+    const bool send_body = !head_only && !no_body;
+    if (send_body && length <= k_coalesce_limit) {
+        for (const auto& seg : resp.body) {
+            if (const auto* bytes = std::get_if<std::string>(&seg)) {
+                head.append(*bytes);
+                continue;
+            }
+            const auto& file = std::get<api::file_segment>(seg);
+            auto at = head.size();
+            head.resize(at + file.length);
+            std::uint64_t done = 0;
+            while (done < file.length) {
+                ssize_t n = ::pread(file.fd->get(), head.data() + at + done, file.length - done,
+                                    static_cast<off_t>(file.offset + done));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) co_return false;  // the file is shorter than its metadata says
+                done += static_cast<std::uint64_t>(n);
+            }
+        }
+        stream.expires_after(env.config.io_timeout);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+        if (ec) co_return false;
+        bytes_out += length;
+        co_return true;
+    }
+
     stream.expires_after(env.config.io_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream, sr, use_tuple);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
     if (ec) co_return false;
-    if (head_only || no_body) co_return true;
+    if (!send_body) co_return true;
     for (const auto& seg : resp.body) {
         if (const auto* bytes = std::get_if<std::string>(&seg)) {
             stream.expires_after(env.config.io_timeout);
@@ -242,9 +306,8 @@ asio::awaitable<void> session::impl::lingering_close() {
     stream.socket().close(ec);
 }
 
-asio::awaitable<void> session::run() {
-    auto self = shared_from_this();
-    auto& s = *impl_;
+asio::awaitable<void> session::run(std::shared_ptr<session> self) {
+    auto& s = *self->impl_;
     const auto& cfg = s.env.config;
     bool first = true;
     for (;;) {
@@ -290,7 +353,8 @@ asio::awaitable<void> session::run() {
         auto result = co_await api::dispatch(s.env.app, s.env.router, req);
         bool head_only = req.method == "HEAD";
         bool body_consumed = parser.is_done();
-        bool keep_alive = msg.keep_alive() && !result.resp.close && body_consumed &&
+        // HTTP/1.0 clients get one request per connection.
+        bool keep_alive = msg.keep_alive() && msg.version() >= 11 && !result.resp.close && body_consumed &&
                           !s.stop_requested && !s.env.app.stopping;
         bool sent = co_await s.write_response(result.resp, keep_alive, head_only, req.request_id);
 

@@ -20,7 +20,10 @@ public:
     session(session_env& env, boost::asio::ip::tcp::socket socket);
     ~session();
 
-    boost::asio::awaitable<void> run();
+    // Serves the connection until it closes. Takes ownership through `self`
+    // (a coroutine's parameters live in its frame, so the session lives as
+    // long as the coroutine, wherever and whenever it starts).
+    static boost::asio::awaitable<void> run(std::shared_ptr<session> self);
     // From any thread: close the connection if it waits for a request; an
     // in-flight request finishes and then the connection closes.
     void stop_if_idle();

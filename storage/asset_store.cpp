@@ -62,6 +62,32 @@ bool matches(const asset& a, const asset_filter& f) {
 asset_store::asset_store(database& db, blob_store& blobs, kho::clock clk)
     : db_(db), blobs_(blobs), clock_(std::move(clk)) {}
 
+std::uint64_t asset_store::cache_generation() const {
+    std::lock_guard lock(cache_mutex_);
+    return generation_;
+}
+
+void asset_store::cache_asset(std::uint64_t generation, const asset& a) const {
+    std::lock_guard lock(cache_mutex_);
+    if (generation != generation_) return;
+    if (asset_cache_.size() >= k_cache_entries) asset_cache_.clear();
+    asset_cache_.insert_or_assign(std::string(a.id.raw()), a);
+}
+
+void asset_store::cache_version(std::uint64_t generation, const ulid& id, const asset_version& v) const {
+    std::lock_guard lock(cache_mutex_);
+    if (generation != generation_) return;
+    if (version_cache_.size() >= k_cache_entries) version_cache_.clear();
+    version_cache_.insert_or_assign(version_key(id, v.number), v);
+}
+
+void asset_store::invalidate(const ulid& id, std::uint32_t version_count) {
+    std::lock_guard lock(cache_mutex_);
+    ++generation_;
+    asset_cache_.erase(std::string(id.raw()));
+    for (std::uint32_t n = 1; n <= version_count; ++n) version_cache_.erase(version_key(id, n));
+}
+
 std::mutex& asset_store::asset_lock(const ulid& id) const {
     return asset_locks_[std::hash<std::string_view>{}(id.raw()) % asset_locks_.size()];
 }
@@ -152,27 +178,46 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     }
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
+    invalidate(id);
     return v;
 }
 
 result<asset> asset_store::get(const ulid& id) const {
+    std::uint64_t generation;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = asset_cache_.find(std::string(id.raw())); it != asset_cache_.end())
+            return it->second;
+        generation = generation_;
+    }
     auto& h = db_.handles();
     std::string v;
     auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::assets], id.raw(), &v);
     if (s.IsNotFound()) return make_error(errc::not_found, "no asset with id " + id.to_string());
     if (!s.ok()) return to_error(s, "read asset");
-    return decode_asset_record(v);
+    auto decoded = decode_asset_record(v);
+    if (decoded) cache_asset(generation, *decoded);
+    return decoded;
 }
 
 result<asset_version> asset_store::get_version(const ulid& id, std::uint32_t number) const {
+    auto key = version_key(id, number);
+    std::uint64_t generation;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = version_cache_.find(key); it != version_cache_.end()) return it->second;
+        generation = generation_;
+    }
     auto& h = db_.handles();
     std::string v;
-    auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::versions], version_key(id, number), &v);
+    auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::versions], key, &v);
     if (s.IsNotFound())
         return make_error(errc::not_found, "asset " + id.to_string() + " has no version " +
                                                std::to_string(number));
     if (!s.ok()) return to_error(s, "read version");
-    return decode_version_record(v);
+    auto decoded = decode_version_record(v);
+    if (decoded) cache_version(generation, id, *decoded);
+    return decoded;
 }
 
 result<std::vector<asset_version>> asset_store::list_versions(const ulid& id) const {
@@ -280,6 +325,7 @@ result<asset> asset_store::update(const ulid& id, std::uint64_t expected_revisio
     batch.Put(h[cf::assets], id.raw(), encode_record(*a));
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "update asset");
+    invalidate(id);
     return a;
 }
 
@@ -297,6 +343,7 @@ result<asset> asset_store::trash(const ulid& id, std::optional<std::uint64_t> ex
     auto& h = db_.handles();
     auto s = h.db->Put(sync_write(), h[cf::assets], id.raw(), encode_record(*a));
     if (!s.ok()) return to_error(s, "trash asset");
+    invalidate(id);
     return a;
 }
 
@@ -311,6 +358,7 @@ result<asset> asset_store::restore(const ulid& id) {
     auto& h = db_.handles();
     auto s = h.db->Put(sync_write(), h[cf::assets], id.raw(), encode_record(*a));
     if (!s.ok()) return to_error(s, "restore asset");
+    invalidate(id);
     return a;
 }
 
@@ -353,6 +401,7 @@ result<void> asset_store::purge(const ulid& id) {
     }
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "purge asset");
+    invalidate(id, a->version_count);
     // Metadata no longer refers to these blobs; removing the files may fail
     // without harm (gc finds them later).
     for (const auto& sha : unreferenced) (void)blobs_.remove(sha);

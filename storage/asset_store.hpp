@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kho::storage {
@@ -88,12 +89,28 @@ private:
     std::mutex& blob_lock(const std::string& sha256_hex) const;
     result<bool> place_blob(blob_writer& writer, const blob_info& blob);
 
+    // Decoded records of recently read assets and versions: a download reads
+    // both, and decoding JSON was the largest cost of a small download.
+    // Every change erases the asset's entries after its commit and bumps
+    // `generation_`, and a reader only fills the cache when no change
+    // happened since it started reading, so a stale record is never cached.
+    std::uint64_t cache_generation() const;
+    void cache_asset(std::uint64_t generation, const asset& a) const;
+    void cache_version(std::uint64_t generation, const ulid& id, const asset_version& v) const;
+    void invalidate(const ulid& id, std::uint32_t version_count = 0);
+
     database& db_;
     blob_store& blobs_;
     kho::clock clock_;
     ulid_generator ids_;
     mutable std::array<std::mutex, 64> asset_locks_;
     mutable std::array<std::mutex, 64> blob_locks_;
+
+    static constexpr std::size_t k_cache_entries = 8192;
+    mutable std::mutex cache_mutex_;
+    mutable std::uint64_t generation_ = 0;
+    mutable std::unordered_map<std::string, asset> asset_cache_;      // raw id
+    mutable std::unordered_map<std::string, asset_version> version_cache_;  // version key
 };
 
 }  // namespace kho::storage

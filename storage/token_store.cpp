@@ -44,15 +44,24 @@ std::string token_store::generate() {
 result<principal> token_store::authenticate(std::string_view token) const {
     if (token.empty() || token.size() > 256)
         return make_error(errc::unauthorized, "the token is not valid");
+    auto key = token_key(token);
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    }
     auto& h = db_.handles();
     std::string v;
-    auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], token_key(token), &v);
+    auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], key, &v);
     if (s.IsNotFound()) return make_error(errc::unauthorized, "the token is not valid");
     if (!s.ok()) return to_error(s, "read token");
     auto j = nlohmann::json::parse(v, nullptr, false);
     if (j.is_discarded() || !j.contains("principal") || !j.contains("role"))
         return make_error(errc::internal, "corrupt token record");
-    return principal{j["principal"].get<std::string>(), j["role"].get<std::string>()};
+    principal p{j["principal"].get<std::string>(), j["role"].get<std::string>()};
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() >= 4096) cache_.clear();
+    cache_.emplace(std::move(key), p);
+    return p;
 }
 
 result<std::optional<std::string>> token_store::ensure_bootstrap(
@@ -83,6 +92,10 @@ result<std::optional<std::string>> token_store::ensure_bootstrap(
     batch.Put(h[cf::meta], k_bootstrap_key, "1");
     s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "store bootstrap token");
+    {
+        std::lock_guard lock(cache_mutex_);
+        cache_.clear();
+    }
     if (provided) return std::optional<std::string>{};
     return std::optional<std::string>{token};
 }

@@ -8,8 +8,10 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace kho::storage {
 
@@ -39,6 +41,10 @@ public:
 private:
     database& db_;
     kho::clock clock_;
+    // Known tokens by their hash; every request authenticates, so this
+    // saves a database read per request. Any change to tokens clears it.
+    mutable std::mutex cache_mutex_;
+    mutable std::unordered_map<std::string, principal> cache_;
 };
 
 }  // namespace kho::storage
