@@ -32,7 +32,9 @@ response json_response(int status, const json& body) {
     return r;
 }
 
-std::string revision_etag(const asset& a) { return "\"r" + std::to_string(a.revision) + "\""; }
+std::string revision_etag(const asset& a) {
+    return "\"r" + std::to_string(a.revision) + "\"";
+}
 
 response asset_response(int status, const asset& a, const std::vector<asset_version>& versions) {
     auto body = to_api_json(a);
@@ -65,8 +67,8 @@ std::optional<std::string> disposition_file_name(std::string_view header) {
     size_t pos = 0;
     while (pos < header.size()) {
         auto semi = header.find(';', pos);
-        auto param = header.substr(pos, semi == std::string_view::npos ? std::string_view::npos
-                                                                        : semi - pos);
+        auto param = header.substr(
+            pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
         pos = semi == std::string_view::npos ? header.size() : semi + 1;
         while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
         auto eq = param.find('=');
@@ -100,7 +102,7 @@ struct metadata_fields {
     std::map<std::string, std::vector<std::string>> values;
 
     result<void> add(const std::string& key, std::string value) {
-        static const char* known[] = {"title", "description", "tags", "tag",
+        static const char* known[] = {"title", "description", "tags",    "tag",
                                       "kind",  "campaign",    "language"};
         bool ok_key = false;
         for (const char* k : known) ok_key |= key == k;
@@ -205,8 +207,8 @@ awaitable<result<void>> receive_multipart(app& a, request& req, received_upload&
     cb.on_part_data = [&](std::string_view data) -> result<void> {
         if (in_file) return up.sink->write(data);
         if (field_value.size() + data.size() > k_max_field_bytes)
-            return make_error(errc::payload_too_large, "form field " + field_name.value_or("") +
-                                                           " is larger than 64 KiB");
+            return make_error(errc::payload_too_large,
+                              "form field " + field_name.value_or("") + " is larger than 64 KiB");
         field_value.append(data);
         return ok();
     };
@@ -242,7 +244,8 @@ awaitable<result<void>> receive_upload(app& a, request& req, received_upload& up
 
 awaitable<response> create_asset(app& a, request& req) {
     received_upload up;
-    if (auto r = co_await receive_upload(a, req, up); !r) co_return problem_response(r.error(), req.path);
+    if (auto r = co_await receive_upload(a, req, up); !r)
+        co_return problem_response(r.error(), req.path);
     auto meta = build_metadata(up.fields, up.file_name, up.sink->type());
     if (!meta) co_return problem_response(meta.error(), req.path);
     auto created = co_await run_blocking(a, [&]() -> result<std::pair<asset, asset_version>> {
@@ -265,7 +268,8 @@ awaitable<response> create_version(app& a, request& req) {
     else if (existing->deleted_at)
         co_return problem_response(errc::gone, "the asset is in the trash", req.path);
     received_upload up;
-    if (auto r = co_await receive_upload(a, req, up); !r) co_return problem_response(r.error(), req.path);
+    if (auto r = co_await receive_upload(a, req, up); !r)
+        co_return problem_response(r.error(), req.path);
     if (!up.fields.values.empty())
         co_return problem_response(errc::invalid_parameter,
                                    "a new version takes only a file; edit metadata with PATCH",
@@ -273,8 +277,8 @@ awaitable<response> create_version(app& a, request& req) {
     auto added = co_await run_blocking(a, [&]() -> result<asset_version> {
         auto info = up.sink->writer().finish();
         if (!info) return info.error();
-        return a.assets.add_version(*id, std::move(up.sink->writer()), *info,
-                                    up.sink->type().mime, up.file_name, req.principal->id);
+        return a.assets.add_version(*id, std::move(up.sink->writer()), *info, up.sink->type().mime,
+                                    up.file_name, req.principal->id);
     });
     if (!added) co_return problem_response(added.error(), req.path);
     auto r = json_response(201, to_api_json(*added));
@@ -327,18 +331,21 @@ result<std::uint64_t> required_revision(const request& req) {
                           "lost");
     std::string_view v = *h;
     if (v.size() < 4 || v.front() != '"' || v.back() != '"' || v[1] != 'r')
-        return make_error(errc::precondition_failed, "If-Match does not name a revision of this asset");
+        return make_error(errc::precondition_failed,
+                          "If-Match does not name a revision of this asset");
     std::uint64_t rev = 0;
     auto [ptr, ec] = std::from_chars(v.data() + 2, v.data() + v.size() - 1, rev);
     if (ec != std::errc() || ptr != v.data() + v.size() - 1)
-        return make_error(errc::precondition_failed, "If-Match does not name a revision of this asset");
+        return make_error(errc::precondition_failed,
+                          "If-Match does not name a revision of this asset");
     return rev;
 }
 
 awaitable<response> patch_asset(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    if (auto exists = a.assets.get(*id); !exists) co_return problem_response(exists.error(), req.path);
+    if (auto exists = a.assets.get(*id); !exists)
+        co_return problem_response(exists.error(), req.path);
     auto rev = required_revision(req);
     if (!rev) co_return problem_response(rev.error(), req.path);
     auto body = co_await read_body(req, a.limits.max_json_bytes);
@@ -395,7 +402,8 @@ awaitable<response> restore_asset(app& a, request& req) {
 awaitable<response> list_versions(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    if (auto exists = a.assets.get(*id); !exists) co_return problem_response(exists.error(), req.path);
+    if (auto exists = a.assets.get(*id); !exists)
+        co_return problem_response(exists.error(), req.path);
     auto versions = a.assets.list_versions(*id);
     if (!versions) co_return problem_response(versions.error(), req.path);
     json items = json::array();
@@ -413,10 +421,12 @@ awaitable<response> get_version(app& a, request& req) {
     co_return json_response(200, to_api_json(*v));
 }
 
-response download_version(app& a, const request& req, const ulid& id, std::optional<std::uint32_t> n) {
+response download_version(app& a, const request& req, const ulid& id,
+                          std::optional<std::uint32_t> n) {
     auto found = a.assets.get(id);
     if (!found) return problem_response(found.error(), req.path);
-    if (found->deleted_at) return problem_response(errc::gone, "the asset is in the trash", req.path);
+    if (found->deleted_at)
+        return problem_response(errc::gone, "the asset is in the trash", req.path);
     auto v = a.assets.get_version(id, n.value_or(found->version_count));
     if (!v) return problem_response(v.error(), req.path);
     auto file = a.blobs.open_read(v->sha256);

@@ -19,7 +19,7 @@ std::optional<std::int64_t> parse_http_date(std::string_view text);
 
 // The validators of the selected representation.
 struct validators {
-    std::string etag;               // strong entity-tag including quotes: "\"abc\""
+    std::string etag;                // strong entity-tag including quotes: "\"abc\""
     std::int64_t last_modified = 0;  // unix seconds
 };
 

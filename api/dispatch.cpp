@@ -5,8 +5,8 @@
 #include "core/text.hpp"
 #include "storage/token_store.hpp"
 
-#include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/url/parse.hpp>
 
 namespace kho::api {
 namespace {
@@ -48,9 +48,12 @@ result<void> authenticate(app& a, request& req) {
 
 std::uint64_t limit_for(const app& a, body_kind kind) {
     switch (kind) {
-        case body_kind::upload: return a.limits.max_upload_bytes;
-        case body_kind::json: return a.limits.max_json_bytes;
-        case body_kind::none: return 64 * 1024;
+        case body_kind::upload:
+            return a.limits.max_upload_bytes;
+        case body_kind::json:
+            return a.limits.max_json_bytes;
+        case body_kind::none:
+            return 64 * 1024;
     }
     return 0;
 }
@@ -94,11 +97,11 @@ boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, reques
     auto limit = limit_for(a, rt.body);
     req.body->limit(limit);
     if (auto declared = req.body->declared_length(); declared && *declared > limit) {
-        out.resp = problem_response(errc::payload_too_large,
-                                    "the body is " + std::to_string(*declared) +
-                                        " bytes; this resource takes at most " +
-                                        std::to_string(limit),
-                                    req.path);
+        out.resp =
+            problem_response(errc::payload_too_large,
+                             "the body is " + std::to_string(*declared) +
+                                 " bytes; this resource takes at most " + std::to_string(limit),
+                             req.path);
         co_return out;
     }
 

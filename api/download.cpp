@@ -64,7 +64,8 @@ response build_download(const request& req, download_spec spec) {
             set_validators(p, v);
             return p;
         }
-        case precondition::proceed: break;
+        case precondition::proceed:
+            break;
     }
 
     range_result ranges;
@@ -86,7 +87,8 @@ response build_download(const request& req, download_spec spec) {
             set_validators(p, v);
             return p;
         }
-        case range_result::kind::partial: break;
+        case range_result::kind::partial:
+            break;
     }
 
     r.status = 206;

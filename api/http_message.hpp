@@ -27,7 +27,7 @@ namespace kho::api {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 class header_list {
-public:
+  public:
     // First value of a header (case-insensitive name), if present.
     std::optional<std::string_view> get(std::string_view name) const;
     // Every value of a header, in order.
@@ -37,12 +37,12 @@ public:
     void erase(std::string_view name);
     const auto& fields() const noexcept { return fields_; }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 
 class body_source {
-public:
+  public:
     virtual ~body_source() = default;
     // The next chunk of the request body, or an empty view at its end. The
     // view stays valid until the next call. Errors: payload_too_large (over
@@ -64,7 +64,7 @@ struct request {
     body_source* body = nullptr;  // never null while a handler runs
     std::string client_address;
     std::string request_id;
-    std::vector<std::string> path_params;        // filled by the router
+    std::vector<std::string> path_params;         // filled by the router
     std::optional<storage::principal> principal;  // filled by authentication
 };
 

@@ -19,7 +19,7 @@ struct gauge_values {
 };
 
 class metrics_registry {
-public:
+  public:
     static constexpr std::array<double, 13> buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                     1,     2.5,  5,     10,   30,  60};
 
@@ -34,7 +34,7 @@ public:
 
     std::string render(const gauge_values& gauges) const;
 
-private:
+  private:
     struct histogram {
         std::array<std::uint64_t, buckets.size()> counts{};
         std::uint64_t count = 0;

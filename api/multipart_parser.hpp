@@ -36,7 +36,7 @@ struct multipart_limits {
 };
 
 class multipart_parser {
-public:
+  public:
     // `boundary` comes from the Content-Type parameter (without the leading "--").
     multipart_parser(std::string boundary, multipart_callbacks cb, multipart_limits limits = {});
 
@@ -58,7 +58,7 @@ public:
     // (RFC 2046: 1 to 70 characters from its bchars set).
     static result<std::string> boundary_from_content_type(std::string_view content_type);
 
-private:
+  private:
     struct state;
     std::shared_ptr<state> state_;
 };

@@ -6,56 +6,100 @@ namespace kho::api {
 
 int http_status(errc code) noexcept {
     switch (code) {
-        case errc::bad_request: return 400;
-        case errc::invalid_parameter: return 400;
-        case errc::unauthorized: return 401;
-        case errc::forbidden: return 403;
-        case errc::not_found: return 404;
-        case errc::method_not_allowed: return 405;
-        case errc::conflict: return 409;
-        case errc::gone: return 410;
-        case errc::precondition_failed: return 412;
-        case errc::payload_too_large: return 413;
-        case errc::unsupported_media_type: return 415;
-        case errc::range_not_satisfiable: return 416;
-        case errc::unprocessable: return 422;
-        case errc::precondition_required: return 428;
-        case errc::too_many_requests: return 429;
-        case errc::header_too_large: return 431;
-        case errc::internal: return 500;
-        case errc::unavailable: return 503;
-        case errc::insufficient_storage: return 507;
+        case errc::bad_request:
+            return 400;
+        case errc::invalid_parameter:
+            return 400;
+        case errc::unauthorized:
+            return 401;
+        case errc::forbidden:
+            return 403;
+        case errc::not_found:
+            return 404;
+        case errc::method_not_allowed:
+            return 405;
+        case errc::conflict:
+            return 409;
+        case errc::gone:
+            return 410;
+        case errc::precondition_failed:
+            return 412;
+        case errc::payload_too_large:
+            return 413;
+        case errc::unsupported_media_type:
+            return 415;
+        case errc::range_not_satisfiable:
+            return 416;
+        case errc::unprocessable:
+            return 422;
+        case errc::precondition_required:
+            return 428;
+        case errc::too_many_requests:
+            return 429;
+        case errc::header_too_large:
+            return 431;
+        case errc::internal:
+            return 500;
+        case errc::unavailable:
+            return 503;
+        case errc::insufficient_storage:
+            return 507;
     }
     return 500;
 }
 
 std::string_view reason_phrase(int status) noexcept {
     switch (status) {
-        case 200: return "OK";
-        case 201: return "Created";
-        case 204: return "No Content";
-        case 206: return "Partial Content";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 410: return "Gone";
-        case 411: return "Length Required";
-        case 412: return "Precondition Failed";
-        case 413: return "Content Too Large";
-        case 415: return "Unsupported Media Type";
-        case 416: return "Range Not Satisfiable";
-        case 422: return "Unprocessable Content";
-        case 428: return "Precondition Required";
-        case 429: return "Too Many Requests";
-        case 431: return "Request Header Fields Too Large";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        case 507: return "Insufficient Storage";
-        default: return "Unknown";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 204:
+            return "No Content";
+        case 206:
+            return "Partial Content";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 409:
+            return "Conflict";
+        case 410:
+            return "Gone";
+        case 411:
+            return "Length Required";
+        case 412:
+            return "Precondition Failed";
+        case 413:
+            return "Content Too Large";
+        case 415:
+            return "Unsupported Media Type";
+        case 416:
+            return "Range Not Satisfiable";
+        case 422:
+            return "Unprocessable Content";
+        case 428:
+            return "Precondition Required";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        case 507:
+            return "Insufficient Storage";
+        default:
+            return "Unknown";
     }
 }
 

@@ -2,8 +2,8 @@
 
 #include "core/text.hpp"
 
-#include <boost/url/parse.hpp>
 #include <boost/url/params_encoded_view.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
 
 #include <charconv>
@@ -38,10 +38,11 @@ std::vector<std::string> query_params::get_all(std::string_view key) const {
     return out;
 }
 
-bool query_params::has(std::string_view key) const { return get(key).has_value(); }
+bool query_params::has(std::string_view key) const {
+    return get(key).has_value();
+}
 
-result<std::optional<std::uint64_t>> query_params::get_uint(std::string_view key,
-                                                            std::uint64_t min,
+result<std::optional<std::uint64_t>> query_params::get_uint(std::string_view key, std::uint64_t min,
                                                             std::uint64_t max) const {
     auto v = get(key);
     if (!v) return std::optional<std::uint64_t>{};

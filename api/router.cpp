@@ -35,7 +35,9 @@ bool match_pattern(std::string_view pattern, const std::vector<std::string_view>
 
 }  // namespace
 
-void router::add(route r) { routes_.push_back(std::move(r)); }
+void router::add(route r) {
+    routes_.push_back(std::move(r));
+}
 
 route_match router::match(std::string_view method, std::string_view path) const {
     route_match m;

@@ -34,13 +34,13 @@ struct route_match {
 };
 
 class router {
-public:
+  public:
     void add(route r);
     // `path` is already percent-decoded per segment.
     route_match match(std::string_view method, std::string_view path) const;
     const std::vector<route>& routes() const noexcept { return routes_; }
 
-private:
+  private:
     std::vector<route> routes_;
 };
 

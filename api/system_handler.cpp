@@ -18,7 +18,9 @@ response text(int status, std::string body, std::string type = "text/plain; char
     return r;
 }
 
-awaitable<response> healthz(app&, request&) { co_return text(200, "ok\n"); }
+awaitable<response> healthz(app&, request&) {
+    co_return text(200, "ok\n");
+}
 
 awaitable<response> readyz(app& a, request& req) {
     if (a.stopping) co_return problem_response(errc::unavailable, "shutting down", req.path);

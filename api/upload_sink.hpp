@@ -24,7 +24,7 @@ struct sniffed_type {
 result<sniffed_type> check_type(const api_limits& limits, std::string_view head);
 
 class upload_sink {
-public:
+  public:
     upload_sink(const api_limits& limits, storage::blob_writer writer)
         : limits_(limits), writer_(std::move(writer)) {}
 
@@ -36,7 +36,7 @@ public:
     storage::blob_writer& writer() { return writer_; }
     std::uint64_t size() const { return writer_.size() + head_.size(); }
 
-private:
+  private:
     result<void> sniff_and_flush();
 
     const api_limits& limits_;

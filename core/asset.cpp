@@ -86,8 +86,7 @@ result<asset_metadata_patch> parse_metadata_patch(const json& body) {
     if (!body.is_object())
         return make_error(errc::invalid_parameter, "the body must be a JSON object");
     asset_metadata_patch p;
-    auto string_field = [&](const char* name,
-                            std::optional<std::string>& out) -> result<void> {
+    auto string_field = [&](const char* name, std::optional<std::string>& out) -> result<void> {
         if (!body.contains(name)) return ok();
         const auto& v = body.at(name);
         if (!v.is_string())
@@ -145,9 +144,12 @@ std::string encode_record(const asset& a) {
 }
 
 std::string encode_record(const asset_version& v) {
-    json j{{"number", v.number},         {"sha256", v.sha256},
-           {"size", v.size},             {"content_type", v.content_type},
-           {"file_name", v.file_name},   {"uploaded_by", v.uploaded_by},
+    json j{{"number", v.number},
+           {"sha256", v.sha256},
+           {"size", v.size},
+           {"content_type", v.content_type},
+           {"file_name", v.file_name},
+           {"uploaded_by", v.uploaded_by},
            {"created_at", v.created_at}};
     return j.dump();
 }

@@ -59,7 +59,7 @@ struct asset_metadata_patch {
 
 // Limits that keep metadata sane; checked by validate().
 struct metadata_limits {
-    size_t max_title_bytes = 500;         // Default: 500
+    size_t max_title_bytes = 500;          // Default: 500
     size_t max_description_bytes = 20000;  // Default: 20000
     size_t max_tags = 64;                  // Default: 64
     size_t max_tag_bytes = 100;            // Default: 100

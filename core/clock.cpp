@@ -1,8 +1,8 @@
 #include "core/clock.hpp"
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace kho {
 

@@ -13,13 +13,13 @@ using unix_ms = std::int64_t;
 // Returns the current time. The default reads std::chrono::system_clock;
 // tests install a manual clock to step across boundaries.
 class clock {
-public:
+  public:
     using source = std::function<unix_ms()>;
     clock();
     explicit clock(source src) : source_(std::move(src)) {}
     unix_ms now() const { return source_(); }
 
-private:
+  private:
     source source_;
 };
 

@@ -4,25 +4,44 @@ namespace kho {
 
 std::string_view to_string(errc code) noexcept {
     switch (code) {
-        case errc::bad_request: return "bad_request";
-        case errc::invalid_parameter: return "invalid_parameter";
-        case errc::unauthorized: return "unauthorized";
-        case errc::forbidden: return "forbidden";
-        case errc::not_found: return "not_found";
-        case errc::method_not_allowed: return "method_not_allowed";
-        case errc::conflict: return "conflict";
-        case errc::gone: return "gone";
-        case errc::precondition_failed: return "precondition_failed";
-        case errc::precondition_required: return "precondition_required";
-        case errc::payload_too_large: return "payload_too_large";
-        case errc::unsupported_media_type: return "unsupported_media_type";
-        case errc::range_not_satisfiable: return "range_not_satisfiable";
-        case errc::header_too_large: return "header_too_large";
-        case errc::too_many_requests: return "too_many_requests";
-        case errc::unprocessable: return "unprocessable";
-        case errc::insufficient_storage: return "insufficient_storage";
-        case errc::unavailable: return "unavailable";
-        case errc::internal: return "internal";
+        case errc::bad_request:
+            return "bad_request";
+        case errc::invalid_parameter:
+            return "invalid_parameter";
+        case errc::unauthorized:
+            return "unauthorized";
+        case errc::forbidden:
+            return "forbidden";
+        case errc::not_found:
+            return "not_found";
+        case errc::method_not_allowed:
+            return "method_not_allowed";
+        case errc::conflict:
+            return "conflict";
+        case errc::gone:
+            return "gone";
+        case errc::precondition_failed:
+            return "precondition_failed";
+        case errc::precondition_required:
+            return "precondition_required";
+        case errc::payload_too_large:
+            return "payload_too_large";
+        case errc::unsupported_media_type:
+            return "unsupported_media_type";
+        case errc::range_not_satisfiable:
+            return "range_not_satisfiable";
+        case errc::header_too_large:
+            return "header_too_large";
+        case errc::too_many_requests:
+            return "too_many_requests";
+        case errc::unprocessable:
+            return "unprocessable";
+        case errc::insufficient_storage:
+            return "insufficient_storage";
+        case errc::unavailable:
+            return "unavailable";
+        case errc::internal:
+            return "internal";
     }
     return "internal";
 }

@@ -12,25 +12,25 @@
 namespace kho {
 
 enum class errc {
-    bad_request = 1,         // malformed syntax of any kind
-    invalid_parameter,       // a parameter is syntactically fine but not allowed
-    unauthorized,            // no or unknown credentials
-    forbidden,               // credentials known but not allowed
+    bad_request = 1,    // malformed syntax of any kind
+    invalid_parameter,  // a parameter is syntactically fine but not allowed
+    unauthorized,       // no or unknown credentials
+    forbidden,          // credentials known but not allowed
     not_found,
     method_not_allowed,
-    conflict,                // state conflict (e.g. illegal transition)
-    gone,                    // existed once, no longer (trash, expiry)
-    precondition_failed,     // If-Match / If-Unmodified-Since failed
-    precondition_required,   // a conditional header is mandatory here
+    conflict,               // state conflict (e.g. illegal transition)
+    gone,                   // existed once, no longer (trash, expiry)
+    precondition_failed,    // If-Match / If-Unmodified-Since failed
+    precondition_required,  // a conditional header is mandatory here
     payload_too_large,
     unsupported_media_type,  // sniffed type not allowed
     range_not_satisfiable,
     header_too_large,
     too_many_requests,
-    unprocessable,           // well-formed but semantically invalid
-    insufficient_storage,    // disk full
-    unavailable,             // shutting down, overloaded, not ready
-    internal,                // a bug or an unexpected library failure
+    unprocessable,         // well-formed but semantically invalid
+    insufficient_storage,  // disk full
+    unavailable,           // shutting down, overloaded, not ready
+    internal,              // a bug or an unexpected library failure
 };
 
 // Stable machine-readable name, e.g. "not_found".
@@ -41,19 +41,21 @@ struct error {
     std::string detail;
 };
 
-inline error make_error(errc code, std::string detail) { return error{code, std::move(detail)}; }
+inline error make_error(errc code, std::string detail) {
+    return error{code, std::move(detail)};
+}
 
 // Called by boost::system::result<T, error>::value() on an error.
 [[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);
 
 // Thrown only by result::value() on a programming error; never crosses the HTTP boundary.
 class error_exception : public std::exception {
-public:
+  public:
     explicit error_exception(error e);
     const char* what() const noexcept override { return what_.c_str(); }
     const kho::error& get() const noexcept { return error_; }
 
-private:
+  private:
     kho::error error_;
     std::string what_;
 };
@@ -62,6 +64,8 @@ template <class T>
 using result = boost::system::result<T, error>;
 
 // result<void> helper: `return ok();`
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+    return {};
+}
 
 }  // namespace kho

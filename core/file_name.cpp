@@ -26,7 +26,8 @@ std::string strip_forbidden(std::string_view valid_utf8) {
         UChar32 c;
         U8_NEXT(p, i, n, c);
         if (c >= 0 && !is_forbidden(c))
-            out.append(valid_utf8.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
+            out.append(
+                valid_utf8.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
     }
     return out;
 }
@@ -59,7 +60,9 @@ std::string sanitize_file_name(std::string_view name) {
         std::string ext;
         if (auto dot = out.find_last_of('.'); dot != std::string::npos && out.size() - dot <= 16)
             ext = out.substr(dot);
-        out = trim_dots_spaces(utf8_prefix(out.substr(0, out.size() - ext.size()), max_bytes - ext.size())) + ext;
+        out = trim_dots_spaces(
+                  utf8_prefix(out.substr(0, out.size() - ext.size()), max_bytes - ext.size())) +
+              ext;
         out = trim_dots_spaces(out);
     }
     return out.empty() ? "file" : out;

@@ -49,12 +49,18 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 14> k_aliase
 
 std::string_view to_string(asset_kind k) noexcept {
     switch (k) {
-        case asset_kind::poster: return "poster";
-        case asset_kind::infographic: return "infographic";
-        case asset_kind::video: return "video";
-        case asset_kind::podcast: return "podcast";
-        case asset_kind::document: return "document";
-        case asset_kind::other: return "other";
+        case asset_kind::poster:
+            return "poster";
+        case asset_kind::infographic:
+            return "infographic";
+        case asset_kind::video:
+            return "video";
+        case asset_kind::podcast:
+            return "podcast";
+        case asset_kind::document:
+            return "document";
+        case asset_kind::other:
+            return "other";
     }
     return "other";
 }
@@ -76,11 +82,16 @@ std::optional<media_type_info> find_allowed_media_type(std::string_view mime) no
 
 asset_kind default_kind_for(const media_type_info& t) noexcept {
     switch (t.family) {
-        case media_family::image: return asset_kind::poster;
-        case media_family::vector: return asset_kind::infographic;
-        case media_family::document: return asset_kind::document;
-        case media_family::video: return asset_kind::video;
-        case media_family::audio: return asset_kind::podcast;
+        case media_family::image:
+            return asset_kind::poster;
+        case media_family::vector:
+            return asset_kind::infographic;
+        case media_family::document:
+            return asset_kind::document;
+        case media_family::video:
+            return asset_kind::video;
+        case media_family::audio:
+            return asset_kind::podcast;
     }
     return asset_kind::other;
 }

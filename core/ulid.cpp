@@ -10,10 +10,13 @@ constexpr char k_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 int decode_char(char c) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     switch (c) {
-        case 'O': return 0;
+        case 'O':
+            return 0;
         case 'I':
-        case 'L': return 1;
-        default: break;
+        case 'L':
+            return 1;
+        default:
+            break;
     }
     for (int i = 0; i < 32; ++i)
         if (k_alphabet[i] == c) return i;

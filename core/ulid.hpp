@@ -33,10 +33,10 @@ struct ulid {
 };
 
 class ulid_generator {
-public:
+  public:
     ulid next(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
-private:
+  private:
     std::mutex mutex_;
     ulid last_{};
 };

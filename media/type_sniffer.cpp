@@ -52,9 +52,10 @@ result<media_type_info> sniff(std::string_view head) {
     // libmagic names MP4 audio-only files video/mp4 and M4A "audio/x-m4a";
     // both are handled by aliases. Everything else is refused.
     return make_error(errc::unsupported_media_type,
-                      "files of type " + mime + " are not accepted; kho takes images (JPEG, PNG, "
-                      "WebP, TIFF, GIF, AVIF, HEIC, SVG), PDF, video (MP4, MOV, WebM, MKV) and "
-                      "audio (MP3, M4A, WAV, Ogg, FLAC)");
+                      "files of type " + mime +
+                          " are not accepted; kho takes images (JPEG, PNG, "
+                          "WebP, TIFF, GIF, AVIF, HEIC, SVG), PDF, video (MP4, MOV, WebM, MKV) and "
+                          "audio (MP3, M4A, WAV, Ogg, FLAC)");
 }
 
 }  // namespace kho::media

@@ -28,12 +28,12 @@ struct access_entry {
 };
 
 class access_log {
-public:
+  public:
     // destination: "-" (stdout), "off", or a file path (appended).
     explicit access_log(const std::string& destination);
     void write(const access_entry& e);
 
-private:
+  private:
     std::shared_ptr<spdlog::logger> logger_;
 };
 

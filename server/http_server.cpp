@@ -6,6 +6,7 @@
 #include "server/session.hpp"
 #include "server/session_env.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <mutex>
 #include <unordered_map>
@@ -34,8 +34,8 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
     std::function<void()> on_stopped;
     std::atomic<bool> stopped_reported{false};
 
-    state(io_context_pool& p, api::app& app, const api::router& router,
-          const server_config& config, access_log& log, std::function<void()> stopped)
+    state(io_context_pool& p, api::app& app, const api::router& router, const server_config& config,
+          access_log& log, std::function<void()> stopped)
         : pool(p),
           env{app, router, config, log},
           acceptor(p.first()),
@@ -85,27 +85,28 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
                 sessions.emplace(s.get(), s);
             }
             auto executor = s->impl_executor();
-            asio::co_spawn(executor, session::run(s),
-                           [self, raw = s.get()](std::exception_ptr e) {
-                               if (e) {
-                                   try {
-                                       std::rethrow_exception(e);
-                                   } catch (const std::exception& ex) {
-                                       spdlog::error("session ended by exception: {}", ex.what());
-                                   }
-                               }
-                               self->on_session_end(raw);
-                           });
+            asio::co_spawn(executor, session::run(s), [self, raw = s.get()](std::exception_ptr e) {
+                if (e) {
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::exception& ex) {
+                        spdlog::error("session ended by exception: {}", ex.what());
+                    }
+                }
+                self->on_session_end(raw);
+            });
         }
     }
 
     // Over the connection limit: a short 503 and close, without a session.
     void refuse(tcp::socket socket) {
-        auto resp = api::problem_response(errc::unavailable, "the server is at its connection limit");
+        auto resp =
+            api::problem_response(errc::unavailable, "the server is at its connection limit");
         auto text = std::make_shared<std::string>(
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
             "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-            std::to_string(resp.content_length()) + "\r\n\r\n" + std::get<std::string>(resp.body.front()));
+            std::to_string(resp.content_length()) + "\r\n\r\n" +
+            std::get<std::string>(resp.body.front()));
         auto sock = std::make_shared<tcp::socket>(std::move(socket));
         asio::async_write(*sock, asio::buffer(*text), [sock, text](auto, auto) {
             boost::system::error_code ec;
@@ -126,7 +127,8 @@ result<std::uint16_t> http_server::listen() {
     const auto& listen = state_->env.config.listen;
     auto colon = listen.rfind(':');
     std::string host = listen.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     boost::system::error_code ec;
     auto address = asio::ip::make_address(host, ec);
     if (ec) return make_error(errc::invalid_parameter, "--listen: bad address " + host);
@@ -143,7 +145,8 @@ result<std::uint16_t> http_server::listen() {
     if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acc.bind(ep, ec);
     if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return make_error(errc::unavailable, "cannot listen on " + listen + ": " + ec.message());
+    if (ec)
+        return make_error(errc::unavailable, "cannot listen on " + listen + ": " + ec.message());
     return acc.local_endpoint().port();
 }
 
@@ -180,7 +183,8 @@ void http_server::shutdown() {
                 if (auto s = weak.lock()) remaining.push_back(std::move(s));
         }
         if (!remaining.empty())
-            spdlog::warn("closing {} connections still busy after the grace period", remaining.size());
+            spdlog::warn("closing {} connections still busy after the grace period",
+                         remaining.size());
         for (auto& s : remaining) s->force_close();
     });
 }

@@ -24,7 +24,7 @@ class access_log;
 class io_context_pool;
 
 class http_server {
-public:
+  public:
     // `on_stopped` runs once, after shutdown() when the last connection closed.
     http_server(io_context_pool& pool, api::app& app, const api::router& router,
                 const server_config& config, access_log& log, std::function<void()> on_stopped);
@@ -39,7 +39,7 @@ public:
 
     struct state;
 
-private:
+  private:
     std::shared_ptr<state> state_;
 };
 

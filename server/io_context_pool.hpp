@@ -16,7 +16,7 @@
 namespace kho::server {
 
 class io_context_pool {
-public:
+  public:
     explicit io_context_pool(unsigned threads) {
         for (unsigned i = 0; i < threads; ++i) {
             contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
@@ -45,7 +45,7 @@ public:
         for (auto& g : guards_) g.reset();
     }
 
-private:
+  private:
     using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
     std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
     std::vector<guard> guards_;

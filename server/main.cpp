@@ -12,12 +12,12 @@
 #include "storage/recovery.hpp"
 #include "storage/token_store.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -69,10 +69,11 @@ int main(int argc, char** argv) {
     storage::token_store tokens(**db);
 
     auto report = storage::recover(**blobs, assets);
-    spdlog::info("recovery: removed {} temporary files; {} blobs, {} unreferenced ({} bytes; "
-                 "`kho gc` reclaims them)",
-                 report.temp_files_removed, report.blobs_seen, report.unreferenced_blobs,
-                 report.unreferenced_bytes);
+    spdlog::info(
+        "recovery: removed {} temporary files; {} blobs, {} unreferenced ({} bytes; "
+        "`kho gc` reclaims them)",
+        report.temp_files_removed, report.blobs_seen, report.unreferenced_blobs,
+        report.unreferenced_bytes);
 
     auto bootstrap = tokens.ensure_bootstrap(provided_admin_token(cfg));
     if (!bootstrap) return fail(bootstrap.error(), "cannot create the admin token");
@@ -102,12 +103,12 @@ int main(int argc, char** argv) {
     app.ready = true;
 
     auto host = cfg.listen.substr(0, cfg.listen.rfind(':'));
-    std::cerr << "kho listening on http://" << host << ':' << *port << "/  (data: "
-              << std::filesystem::absolute(cfg.data_dir).string() << ")\n";
+    std::cerr << "kho listening on http://" << host << ':' << *port
+              << "/  (data: " << std::filesystem::absolute(cfg.data_dir).string() << ")\n";
     if (*bootstrap) {
         std::cerr << "\nFirst start: the admin API token is shown once; keep it safe:\n\n    "
-                  << **bootstrap << "\n\nUse it as:  curl -H 'Authorization: Bearer "
-                  << **bootstrap << "' http://" << host << ':' << *port << "/api/v1/assets\n\n";
+                  << **bootstrap << "\n\nUse it as:  curl -H 'Authorization: Bearer " << **bootstrap
+                  << "' http://" << host << ':' << *port << "/api/v1/assets\n\n";
     }
 
     std::function<void(boost::system::error_code, int)> on_signal;
@@ -117,8 +118,8 @@ int main(int argc, char** argv) {
             spdlog::warn("second signal {}: exiting now", sig);
             std::_Exit(130);  // every acknowledged write is already durable
         }
-        spdlog::info("signal {}: finishing in-flight requests (up to {} s); again to force",
-                     sig, cfg.shutdown_grace.count());
+        spdlog::info("signal {}: finishing in-flight requests (up to {} s); again to force", sig,
+                     cfg.shutdown_grace.count());
         http.shutdown();
         signals.async_wait(on_signal);
     };

@@ -1,11 +1,12 @@
 #include "server/session.hpp"
 
 #include "api/app.hpp"
-#include "api/dispatch.hpp"
 #include "api/conditional.hpp"
+#include "api/dispatch.hpp"
 #include "api/problem.hpp"
 #include "server/session_env.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -74,7 +74,7 @@ struct session::impl {
 
 // Streams the request body out of Beast's parser in chunks of up to 256 KiB.
 class socket_body_source final : public api::body_source {
-public:
+  public:
     socket_body_source(session::impl& s, http::request_parser<http::buffer_body>& p)
         : s_(s), parser_(p) {
         auto expect = p.get()[http::field::expect];
@@ -125,7 +125,7 @@ public:
         if (!parser_.is_done()) parser_.body_limit(max_bytes);
     }
 
-private:
+  private:
     session::impl& s_;
     http::request_parser<http::buffer_body>& parser_;
     std::unique_ptr<char[]> buf_;
@@ -138,9 +138,13 @@ session::session(session_env& env, tcp::socket socket)
     env.app.metrics.connection_opened();
 }
 
-asio::any_io_executor session::impl_executor() const { return impl_->stream.get_executor(); }
+asio::any_io_executor session::impl_executor() const {
+    return impl_->stream.get_executor();
+}
 
-session::~session() { impl_->env.app.metrics.connection_closed(); }
+session::~session() {
+    impl_->env.app.metrics.connection_closed();
+}
 
 void session::stop_if_idle() {
     auto self = shared_from_this();
@@ -322,8 +326,9 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
         first = false;
         if (ec) {
             if (ec == http::error::body_limit) {
-                co_await s.send_simple(api::problem_response(
-                    errc::payload_too_large, "the declared body is larger than this server accepts"));
+                co_await s.send_simple(
+                    api::problem_response(errc::payload_too_large,
+                                          "the declared body is larger than this server accepts"));
                 co_await s.lingering_close();
             } else if (ec == http::error::header_limit) {
                 co_await s.send_simple(api::problem_response(
@@ -354,8 +359,8 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
         bool head_only = req.method == "HEAD";
         bool body_consumed = parser.is_done();
         // HTTP/1.0 clients get one request per connection.
-        bool keep_alive = msg.keep_alive() && msg.version() >= 11 && !result.resp.close && body_consumed &&
-                          !s.stop_requested && !s.env.app.stopping;
+        bool keep_alive = msg.keep_alive() && msg.version() >= 11 && !result.resp.close &&
+                          body_consumed && !s.stop_requested && !s.env.app.stopping;
         bool sent = co_await s.write_response(result.resp, keep_alive, head_only, req.request_id);
 
         double seconds =
@@ -367,8 +372,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
                          !sent});
         if (!sent) break;
         if (!keep_alive) {
-            if (!body_consumed)
-                co_await s.lingering_close();
+            if (!body_consumed) co_await s.lingering_close();
             break;
         }
     }

@@ -4,8 +4,8 @@
 // socket, writes the response (file segments with sendfile(2)), logs it, and
 // loops while keep-alive holds. Every wait has a deadline.
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
@@ -16,7 +16,7 @@ namespace kho::server {
 struct session_env;  // defined in http_server.cpp
 
 class session : public std::enable_shared_from_this<session> {
-public:
+  public:
     session(session_env& env, boost::asio::ip::tcp::socket socket);
     ~session();
 
@@ -34,7 +34,7 @@ public:
 
     struct impl;
 
-private:
+  private:
     std::unique_ptr<impl> impl_;
 };
 

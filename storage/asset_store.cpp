@@ -44,7 +44,8 @@ std::vector<std::string> index_keys(const asset& a) {
 
 std::string blob_key(const std::string& hex) {
     std::string k(32, '\0');
-    for (size_t i = 0; i < 32; ++i) k[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+    for (size_t i = 0; i < 32; ++i)
+        k[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
     return k;
 }
 
@@ -74,7 +75,8 @@ void asset_store::cache_asset(std::uint64_t generation, const asset& a) const {
     asset_cache_.insert_or_assign(std::string(a.id.raw()), a);
 }
 
-void asset_store::cache_version(std::uint64_t generation, const ulid& id, const asset_version& v) const {
+void asset_store::cache_version(std::uint64_t generation, const ulid& id,
+                                const asset_version& v) const {
     std::lock_guard lock(cache_mutex_);
     if (generation != generation_) return;
     if (version_cache_.size() >= k_cache_entries) version_cache_.clear();
@@ -143,7 +145,8 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     batch.Merge(h[cf::blob_refs], blob_key(blob.sha256), encode_counter(1));
     if (ref_count(blob.sha256) == 0) {
         batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
-        batch.Merge(h[cf::meta], k_stat_blob_bytes, encode_counter(static_cast<std::int64_t>(blob.size)));
+        batch.Merge(h[cf::meta], k_stat_blob_bytes,
+                    encode_counter(static_cast<std::int64_t>(blob.size)));
     }
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
@@ -163,7 +166,8 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     a->version_count += 1;
     a->revision += 1;
     a->updated_at = now;
-    asset_version v{a->version_count, blob.sha256, blob.size, content_type, file_name, principal, now};
+    asset_version v{a->version_count, blob.sha256, blob.size, content_type,
+                    file_name,        principal,   now};
 
     std::lock_guard blob_guard(blob_lock(blob.sha256));
     if (auto placed = place_blob(writer, blob); !placed) return placed.error();
@@ -174,7 +178,8 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     batch.Merge(h[cf::blob_refs], blob_key(blob.sha256), encode_counter(1));
     if (ref_count(blob.sha256) == 0) {
         batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
-        batch.Merge(h[cf::meta], k_stat_blob_bytes, encode_counter(static_cast<std::int64_t>(blob.size)));
+        batch.Merge(h[cf::meta], k_stat_blob_bytes,
+                    encode_counter(static_cast<std::int64_t>(blob.size)));
     }
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
@@ -212,8 +217,8 @@ result<asset_version> asset_store::get_version(const ulid& id, std::uint32_t num
     std::string v;
     auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::versions], key, &v);
     if (s.IsNotFound())
-        return make_error(errc::not_found, "asset " + id.to_string() + " has no version " +
-                                               std::to_string(number));
+        return make_error(errc::not_found,
+                          "asset " + id.to_string() + " has no version " + std::to_string(number));
     if (!s.ok()) return to_error(s, "read version");
     auto decoded = decode_version_record(v);
     if (decoded) cache_version(generation, id, *decoded);
@@ -292,7 +297,8 @@ result<asset_page> asset_store::list(const asset_filter& filter,
             return page;
         }
         last_seen = *id;
-        result<asset> a = prefix.empty() ? decode_asset_record(it->value().ToStringView()) : get(*id);
+        result<asset> a =
+            prefix.empty() ? decode_asset_record(it->value().ToStringView()) : get(*id);
         if (!a) {
             if (a.error().code == errc::not_found) continue;  // purged meanwhile
             return a.error();

@@ -45,7 +45,7 @@ struct store_stats {
 };
 
 class asset_store {
-public:
+  public:
     asset_store(database& db, blob_store& blobs, kho::clock clk = {});
 
     // Stores the writer's blob (deduplicated) and commits a new asset with
@@ -58,8 +58,8 @@ public:
 
     // Adds version N+1 to a live asset.
     result<asset_version> add_version(const ulid& id, blob_writer writer, const blob_info& blob,
-                                      const std::string& content_type,
-                                      const std::string& file_name, const std::string& principal);
+                                      const std::string& content_type, const std::string& file_name,
+                                      const std::string& principal);
 
     result<asset> get(const ulid& id) const;
     result<asset_version> get_version(const ulid& id, std::uint32_t number) const;
@@ -84,7 +84,7 @@ public:
     // Digest -> reference count, for recovery and verification.
     std::int64_t ref_count(const std::string& sha256_hex) const;
 
-private:
+  private:
     std::mutex& asset_lock(const ulid& id) const;
     std::mutex& blob_lock(const std::string& sha256_hex) const;
     result<bool> place_blob(blob_writer& writer, const blob_info& blob);
@@ -109,7 +109,7 @@ private:
     static constexpr std::size_t k_cache_entries = 8192;
     mutable std::mutex cache_mutex_;
     mutable std::uint64_t generation_ = 0;
-    mutable std::unordered_map<std::string, asset> asset_cache_;      // raw id
+    mutable std::unordered_map<std::string, asset> asset_cache_;            // raw id
     mutable std::unordered_map<std::string, asset_version> version_cache_;  // version key
 };
 

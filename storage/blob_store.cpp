@@ -165,7 +165,8 @@ result<void> local_blob_store::remove(const std::string& hex) {
 
 void local_blob_store::for_each(const std::function<void(const blob_info&)>& fn) const {
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(blobs_dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(blobs_dir_, ec), end; !ec && it != end;
+         it.increment(ec)) {
         if (!it->is_regular_file(ec)) continue;
         auto name = it->path().filename().string();
         if (!is_sha256_hex(name)) continue;

@@ -32,7 +32,7 @@ struct blob_info {
 };
 
 class blob_writer {
-public:
+  public:
     blob_writer(unique_fd fd, std::filesystem::path tmp_path, std::uint64_t max_size);
     blob_writer(blob_writer&&) noexcept;
     blob_writer& operator=(blob_writer&&) = delete;
@@ -49,7 +49,7 @@ public:
     // After a successful place(): the file is no longer ours to delete.
     void release() noexcept { released_ = true; }
 
-private:
+  private:
     unique_fd fd_;
     std::filesystem::path tmp_path_;
     std::unique_ptr<sha256> hash_;
@@ -65,7 +65,7 @@ struct blob_file {
 };
 
 class blob_store {
-public:
+  public:
     virtual ~blob_store() = default;
     virtual result<blob_writer> begin_write(std::uint64_t max_size) = 0;
     // Makes a finished writer's content durable under its digest. Returns true
@@ -80,7 +80,7 @@ public:
 };
 
 class local_blob_store final : public blob_store {
-public:
+  public:
     // Creates blobs/ and tmp/ under `data_dir` when missing.
     static result<std::unique_ptr<local_blob_store>> open(const std::filesystem::path& data_dir);
 
@@ -95,7 +95,7 @@ public:
     std::filesystem::path path_of(const std::string& sha256_hex) const;
     const std::filesystem::path& tmp_dir() const noexcept { return tmp_dir_; }
 
-private:
+  private:
     local_blob_store(std::filesystem::path blobs, std::filesystem::path tmp)
         : blobs_dir_(std::move(blobs)), tmp_dir_(std::move(tmp)) {}
     std::filesystem::path blobs_dir_;  // <data>/blobs/sha256

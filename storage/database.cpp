@@ -4,10 +4,10 @@
 #include "storage/rocks.hpp"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/filter_policy.h>
 
 namespace kho::storage {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 // Adds signed 64-bit counters: reference counts and statistics are updated
 // inside WriteBatches without a read-modify-write.
 class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
-public:
+  public:
     bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
                std::string* new_value, rocksdb::Logger*) const override {
         std::int64_t base = existing ? decode_counter(existing->ToStringView()) : 0;
@@ -25,8 +25,8 @@ public:
     const char* Name() const override { return "kho.counter_add"; }
 };
 
-constexpr const char* k_cf_names[] = {"default",
-                                      "assets", "versions", "asset_index", "blob_refs", "tokens"};
+constexpr const char* k_cf_names[] = {"default",     "assets",    "versions",
+                                      "asset_index", "blob_refs", "tokens"};
 static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
 
 constexpr const char* k_schema_key = "schema_version";
@@ -84,8 +84,9 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     auto s = rocksdb::DB::Open(db_opts, dir.string(), descriptors, &handles->cfs, &raw);
     if (!s.ok()) {
         if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-            return make_error(errc::unavailable,
-                              "the data directory is in use by another kho process: " + s.ToString());
+            return make_error(
+                errc::unavailable,
+                "the data directory is in use by another kho process: " + s.ToString());
         return to_error(s, "open database " + dir.string());
     }
     handles->db.reset(raw);
@@ -94,7 +95,8 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     std::string stored;
     s = raw->Get(rocksdb::ReadOptions(), (*handles)[cf::meta], k_schema_key, &stored);
     if (s.IsNotFound()) {
-        s = raw->Put(sync_write(), (*handles)[cf::meta], k_schema_key, std::to_string(schema_version));
+        s = raw->Put(sync_write(), (*handles)[cf::meta], k_schema_key,
+                     std::to_string(schema_version));
         if (!s.ok()) return to_error(s, "write schema version");
     } else if (!s.ok()) {
         return to_error(s, "read schema version");

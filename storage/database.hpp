@@ -21,7 +21,7 @@ struct database_options {
 };
 
 class database {
-public:
+  public:
     static constexpr int schema_version = 1;
 
     static result<std::unique_ptr<database>> open(const std::filesystem::path& dir,
@@ -33,7 +33,7 @@ public:
     struct impl;
     impl& handles() noexcept { return *impl_; }
 
-private:
+  private:
     explicit database(std::unique_ptr<impl> i);
     std::unique_ptr<impl> impl_;
 };

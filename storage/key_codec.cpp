@@ -12,7 +12,8 @@ std::string encode_counter(std::int64_t v) {
 std::int64_t decode_counter(std::string_view bytes) {
     if (bytes.size() != 8) return 0;
     std::uint64_t u = 0;
-    for (size_t i = 0; i < 8; ++i) u |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes[i])) << (8 * i);
+    for (size_t i = 0; i < 8; ++i)
+        u |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes[i])) << (8 * i);
     return static_cast<std::int64_t>(u);
 }
 

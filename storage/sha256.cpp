@@ -11,7 +11,8 @@ void sha256::ctx_deleter::operator()(void* p) const noexcept {
 }
 
 sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_.get()), EVP_sha256(), nullptr) != 1)
+    if (!ctx_ ||
+        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_.get()), EVP_sha256(), nullptr) != 1)
         throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
 }
 

@@ -11,7 +11,7 @@
 namespace kho::storage {
 
 class sha256 {
-public:
+  public:
     sha256();
     ~sha256();
     sha256(const sha256&) = delete;
@@ -24,7 +24,7 @@ public:
 
     static std::string hex_of(std::string_view data);
 
-private:
+  private:
     struct ctx_deleter {
         void operator()(void* p) const noexcept;
     };

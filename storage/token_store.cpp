@@ -3,8 +3,8 @@
 #include "storage/rocks.hpp"
 #include "storage/sha256.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
+#include <nlohmann/json.hpp>
 
 namespace kho::storage {
 namespace {

@@ -23,7 +23,7 @@ struct principal {
 };
 
 class token_store {
-public:
+  public:
     explicit token_store(database& db, kho::clock clk = {}) : db_(db), clock_(std::move(clk)) {}
 
     // Looks a presented token up. errc::unauthorized when unknown.
@@ -38,7 +38,7 @@ public:
     // A new random token: "kho_" + 43 base64url characters.
     static std::string generate();
 
-private:
+  private:
     database& db_;
     kho::clock clock_;
     // Known tokens by their hash; every request authenticates, so this

@@ -26,7 +26,9 @@ const router& table() {
     return r;
 }
 
-std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+std::set<std::string> as_set(const std::vector<std::string>& v) {
+    return {v.begin(), v.end()};
+}
 
 std::string upper(std::string s) {
     for (auto& ch : s)
@@ -56,9 +58,14 @@ TEST_CASE("make_router matches every route with its parameters", "[router]") {
         {"POST", "/api/v1/assets/" + k_id + "/restore", "/api/v1/assets/{id}/restore", {k_id}},
         {"GET", "/api/v1/assets/" + k_id + "/versions", "/api/v1/assets/{id}/versions", {k_id}},
         {"POST", "/api/v1/assets/" + k_id + "/versions", "/api/v1/assets/{id}/versions", {k_id}},
-        {"GET", "/api/v1/assets/" + k_id + "/versions/3", "/api/v1/assets/{id}/versions/{n}", {k_id, "3"}},
+        {"GET",
+         "/api/v1/assets/" + k_id + "/versions/3",
+         "/api/v1/assets/{id}/versions/{n}",
+         {k_id, "3"}},
         {"GET", "/api/v1/assets/" + k_id + "/original", "/api/v1/assets/{id}/original", {k_id}},
-        {"GET", "/api/v1/assets/" + k_id + "/versions/12/original", "/api/v1/assets/{id}/versions/{n}/original",
+        {"GET",
+         "/api/v1/assets/" + k_id + "/versions/12/original",
+         "/api/v1/assets/{id}/versions/{n}/original",
          {k_id, "12"}},
     };
     for (const auto& c : cases) {
@@ -81,7 +88,8 @@ TEST_CASE("route flags", "[router]") {
     CHECK(flags("GET", "/readyz") == std::pair{false, body_kind::none});
     CHECK(flags("GET", "/api/v1/openapi.json") == std::pair{false, body_kind::none});
     CHECK(flags("POST", "/api/v1/assets") == std::pair{true, body_kind::upload});
-    CHECK(flags("POST", "/api/v1/assets/" + k_id + "/versions") == std::pair{true, body_kind::upload});
+    CHECK(flags("POST", "/api/v1/assets/" + k_id + "/versions") ==
+          std::pair{true, body_kind::upload});
     CHECK(flags("PATCH", "/api/v1/assets/" + k_id) == std::pair{true, body_kind::json});
     CHECK(flags("GET", "/api/v1/assets") == std::pair{true, body_kind::none});
     CHECK(flags("DELETE", "/api/v1/assets/" + k_id) == std::pair{true, body_kind::none});
@@ -109,9 +117,10 @@ TEST_CASE("parameters are captured as given", "[router]") {
 }
 
 TEST_CASE("HEAD is answered by the GET route", "[router]") {
-    for (const std::string& path : std::vector<std::string>{"/healthz", "/api/v1/assets", "/api/v1/assets/" + k_id,
-                             "/api/v1/assets/" + k_id + "/original",
-                             "/api/v1/assets/" + k_id + "/versions/2/original"}) {
+    for (const std::string& path :
+         std::vector<std::string>{"/healthz", "/api/v1/assets", "/api/v1/assets/" + k_id,
+                                  "/api/v1/assets/" + k_id + "/original",
+                                  "/api/v1/assets/" + k_id + "/versions/2/original"}) {
         INFO(path);
         auto head = table().match("HEAD", path);
         auto get = table().match("GET", path);
@@ -164,9 +173,10 @@ TEST_CASE("a known path with another method lists the allowed methods", "[router
 }
 
 TEST_CASE("unknown paths do not match", "[router]") {
-    for (const std::string& path : std::vector<std::string>{"/", "", "/api", "/api/v1", "/api/v2/assets", "/api/v1/asset", "/API/V1/ASSETS",
-                             "/healthz/extra", "/api/v1/assets/" + k_id + "/versions/2/original/more",
-                             "/api/v1/assets/" + k_id + "/unknown", "/api/v1/openapi.yaml"}) {
+    for (const std::string& path : std::vector<std::string>{
+             "/", "", "/api", "/api/v1", "/api/v2/assets", "/api/v1/asset", "/API/V1/ASSETS",
+             "/healthz/extra", "/api/v1/assets/" + k_id + "/versions/2/original/more",
+             "/api/v1/assets/" + k_id + "/unknown", "/api/v1/openapi.yaml"}) {
         INFO("path \"" << path << "\"");
         auto m = table().match("GET", path);
         CHECK(m.matched == nullptr);
@@ -175,9 +185,11 @@ TEST_CASE("unknown paths do not match", "[router]") {
 }
 
 TEST_CASE("empty segments and trailing slashes do not match parameters", "[router]") {
-    for (const std::string& path : std::vector<std::string>{"/api/v1/assets/", "/api/v1/assets//versions", "/api/v1/assets//original",
-                             "/api/v1/assets/" + k_id + "/versions/", "/api/v1/assets/" + k_id + "/versions//original",
-                             "/api/v1/assets/" + k_id + "/", "/healthz/", "//healthz", "/api//v1/assets"}) {
+    for (const std::string& path : std::vector<std::string>{
+             "/api/v1/assets/", "/api/v1/assets//versions", "/api/v1/assets//original",
+             "/api/v1/assets/" + k_id + "/versions/",
+             "/api/v1/assets/" + k_id + "/versions//original", "/api/v1/assets/" + k_id + "/",
+             "/healthz/", "//healthz", "/api//v1/assets"}) {
         for (const char* method : {"GET", "POST", "PATCH", "DELETE", "HEAD"}) {
             INFO(method << " \"" << path << "\"");
             auto m = table().match(method, path);
@@ -238,7 +250,8 @@ TEST_CASE("the OpenAPI document describes exactly the routing table", "[router][
     REQUIRE(doc.contains("paths"));
     REQUIRE(doc["paths"].is_object());
 
-    static const std::set<std::string> http_methods{"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+    static const std::set<std::string> http_methods{"get",     "put",  "post",  "delete",
+                                                    "options", "head", "patch", "trace"};
     using key = std::pair<std::string, std::string>;  // (METHOD, pattern)
     std::map<key, const nlohmann::json*> documented;
     for (const auto& [path, item] : doc["paths"].items()) {
@@ -268,7 +281,8 @@ TEST_CASE("the OpenAPI document describes exactly the routing table", "[router][
     REQUIRE(routed_keys.size() == table().routes().size());
 
     SECTION("authentication and request bodies agree") {
-        const auto& global_security = doc.contains("security") ? doc["security"] : nlohmann::json::array();
+        const auto& global_security =
+            doc.contains("security") ? doc["security"] : nlohmann::json::array();
         for (const auto& [k, op] : documented) {
             const route* r = routed.at(k);
             INFO(k.first << " " << k.second);
@@ -277,7 +291,8 @@ TEST_CASE("the OpenAPI document describes exactly the routing table", "[router][
             bool has_body = op->contains("requestBody");
             CHECK(has_body == (r->body != body_kind::none));
             if (r->body == body_kind::json) {
-                CHECK((has_body && op->at("requestBody").value("content", nlohmann::json::object())
+                CHECK((has_body && op->at("requestBody")
+                                       .value("content", nlohmann::json::object())
                                        .contains("application/json")));
             }
         }

@@ -22,7 +22,8 @@ constexpr kho::unix_ms k_created = 1764133332345;
 asset_metadata poster_meta() {
     asset_metadata m;
     m.title = "Áp phích Nghị quyết 71";
-    m.description = "Áp phích tuyên truyền Nghị quyết 71-NQ/TW về đột phá phát triển giáo dục và đào tạo.";
+    m.description =
+        "Áp phích tuyên truyền Nghị quyết 71-NQ/TW về đột phá phát triển giáo dục và đào tạo.";
     m.tags = {"nghị quyết", "chuyển đổi số"};
     m.kind = asset_kind::poster;
     m.campaign = "Nghị quyết 71-NQ/TW";
@@ -210,18 +211,31 @@ TEST_CASE("validate refuses control characters", "[asset][validate]") {
 
 TEST_CASE("validate refuses invalid UTF-8", "[asset][validate]") {
     auto m = poster_meta();
-    SECTION("title") { m.title = "Ti\xEAng Vi\xEAt"; }
-    SECTION("description") { m.description = "M\xF4 t\xE1"; }
-    SECTION("campaign") { m.campaign = "Ngh\xE1\xBB"; }
-    SECTION("tag") { m.tags = {"gi\xC3", "chuyển đổi số"}; }
-    SECTION("overlong slash") { m.title = "..\xC0\xAF"; }
-    SECTION("surrogate") { m.title = "\xED\xA0\x80"; }
+    SECTION("title") {
+        m.title = "Ti\xEAng Vi\xEAt";
+    }
+    SECTION("description") {
+        m.description = "M\xF4 t\xE1";
+    }
+    SECTION("campaign") {
+        m.campaign = "Ngh\xE1\xBB";
+    }
+    SECTION("tag") {
+        m.tags = {"gi\xC3", "chuyển đổi số"};
+    }
+    SECTION("overlong slash") {
+        m.title = "..\xC0\xAF";
+    }
+    SECTION("surrogate") {
+        m.title = "\xED\xA0\x80";
+    }
     require_invalid(kho::validate(m));
 }
 
 TEST_CASE("validate removes duplicate and empty tags", "[asset][validate]") {
     auto m = poster_meta();
-    m.tags = {"chuyển đổi số", "giáo dục", "chuyển đổi số", " giáo dục ", "", "   ", "Chuyển đổi số"};
+    m.tags = {"chuyển đổi số", "giáo dục",     "chuyển đổi số", " giáo dục ", "",
+              "   ",           "Chuyển đổi số"};
     auto r = kho::validate(m);
     REQUIRE(r.has_value());
     // First occurrence wins, order kept; comparison is exact (case matters).
@@ -352,8 +366,8 @@ TEST_CASE("parse_metadata_patch", "[asset][patch]") {
     }
     SECTION("every kind") {
         const std::vector<std::pair<std::string, asset_kind>> kinds{
-            {"poster", asset_kind::poster},   {"infographic", asset_kind::infographic},
-            {"video", asset_kind::video},     {"podcast", asset_kind::podcast},
+            {"poster", asset_kind::poster},     {"infographic", asset_kind::infographic},
+            {"video", asset_kind::video},       {"podcast", asset_kind::podcast},
             {"document", asset_kind::document}, {"other", asset_kind::other}};
         for (const auto& [text, kind] : kinds) {
             auto r = kho::parse_metadata_patch(json{{"kind", text}});
@@ -452,7 +466,8 @@ TEST_CASE("apply_patch", "[asset][patch]") {
         require_invalid(kho::apply_patch(current, lang));
     }
     SECTION("a parsed body applies") {
-        auto p = kho::parse_metadata_patch(json{{"title", "  Đào tạo giáo viên "}, {"tags", json::array({"sư phạm"})}});
+        auto p = kho::parse_metadata_patch(
+            json{{"title", "  Đào tạo giáo viên "}, {"tags", json::array({"sư phạm"})}});
         REQUIRE(p.has_value());
         auto r = kho::apply_patch(current, *p);
         REQUIRE(r.has_value());
@@ -549,7 +564,14 @@ TEST_CASE("decoding corrupt records gives an error, never an exception", "[asset
         return j.dump();
     };
     std::vector<std::string> bad_assets{
-        "", "{", "not json", "[]", "null", "{}", "42", "\"text\"",
+        "",
+        "{",
+        "not json",
+        "[]",
+        "null",
+        "{}",
+        "42",
+        "\"text\"",
         good_asset.substr(0, good_asset.size() / 2),
         good_asset + "garbage",
         std::string("\xFF\xFE", 2),
@@ -573,7 +595,11 @@ TEST_CASE("decoding corrupt records gives an error, never an exception", "[asset
         REQUIRE_FALSE(r.error().detail.empty());
     }
     std::vector<std::string> bad_versions{
-        "", "{", "[]", "null", "{}",
+        "",
+        "{",
+        "[]",
+        "null",
+        "{}",
         good_version.substr(0, good_version.size() - 1),
         without(good_version, "sha256"),
         with(good_version, "number", "2"),

@@ -90,7 +90,9 @@ TEST_CASE("sanitize_file_name repairs invalid UTF-8", "[file_name]") {
     CHECK(out == "Ti\xEF\xBF\xBDng Vi\xEF\xBF\xBDt.pdf");
     require_safe(out);
     require_safe(sanitize_file_name("\xFF\xFE"));
-    require_safe(sanitize_file_name("..\xC0\xAF..\xC0\xAF" "etc.png"));
+    require_safe(
+        sanitize_file_name("..\xC0\xAF..\xC0\xAF"
+                           "etc.png"));
 }
 
 TEST_CASE("sanitize_file_name truncates long names on a character boundary", "[file_name]") {
@@ -105,7 +107,8 @@ TEST_CASE("sanitize_file_name truncates long names on a character boundary", "[f
     SECTION("every alignment of two-, three- and four-byte characters") {
         for (std::string letter : {"ă", "ệ", "🎓"}) {
             for (int offset = 0; offset < 4; ++offset) {
-                auto name = std::string(static_cast<size_t>(offset), 'a') + repeat(letter, 200) + ".png";
+                auto name =
+                    std::string(static_cast<size_t>(offset), 'a') + repeat(letter, 200) + ".png";
                 REQUIRE(name.size() > 255);
                 auto out = sanitize_file_name(name);
                 INFO("letter " << letter << " offset " << offset);
@@ -118,7 +121,8 @@ TEST_CASE("sanitize_file_name truncates long names on a character boundary", "[f
         }
     }
     SECTION("realistic long Vietnamese title") {
-        auto name = repeat("Áp phích Nghị quyết 71-NQ-TW về đột phá phát triển giáo dục ", 6) + ".png";
+        auto name =
+            repeat("Áp phích Nghị quyết 71-NQ-TW về đột phá phát triển giáo dục ", 6) + ".png";
         auto out = sanitize_file_name(name);
         require_safe(out);
     }
@@ -133,7 +137,8 @@ TEST_CASE("sanitize_file_name truncates long names on a character boundary", "[f
 // bytes, so a long name whose byte 255 falls just after a dot or a space
 // comes out ending in "." or " " (the very names the trim step is there to
 // prevent).
-TEST_CASE("sanitize_file_name does not end in a dot or space after truncation", "[file_name][bug]") {
+TEST_CASE("sanitize_file_name does not end in a dot or space after truncation",
+          "[file_name][bug]") {
     auto dot = sanitize_file_name(std::string(254, 'a') + ".pdf");
     CHECK(dot.size() <= 255);
     CHECK_FALSE(dot.ends_with("."));
@@ -147,7 +152,8 @@ TEST_CASE("sanitize_file_name does not end in a dot or space after truncation", 
 // through although core/file_name.hpp promises "no control characters".
 TEST_CASE("sanitize_file_name removes C1 control characters", "[file_name][bug]") {
     CHECK(sanitize_file_name("Báo cáo\xC2\x85tuần.pdf") == "Báo cáotuần.pdf");
-    CHECK(sanitize_file_name("x\xC2\x9B" "31m.pdf") == "x31m.pdf");
+    CHECK(sanitize_file_name("x\xC2\x9B"
+                             "31m.pdf") == "x31m.pdf");
 }
 
 TEST_CASE("file_extension", "[file_name]") {

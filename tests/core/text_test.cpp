@@ -40,7 +40,8 @@ TEST_CASE("fold_for_search folds Vietnamese text", "[text]") {
         {"Ngày Nhà giáo Việt Nam 20/11", "ngay nha giao viet nam 20/11"},
         {"Tiếng Việt", "tieng viet"},
         {"Trường Đại học Sư phạm Hà Nội", "truong dai hoc su pham ha noi"},
-        {"Infographic: Lộ trình đổi mới chương trình", "infographic: lo trinh doi moi chuong trinh"},
+        {"Infographic: Lộ trình đổi mới chương trình",
+         "infographic: lo trinh doi moi chuong trinh"},
         {"Giáo dục mầm non", "giao duc mam non"},
         {"Phổ cập giáo dục", "pho cap giao duc"},
         {"Khuyến học, khuyến tài", "khuyen hoc, khuyen tai"},
@@ -116,7 +117,8 @@ TEST_CASE("to_ascii keeps case", "[text]") {
         CHECK(fold_for_search("Tết 🧧") == "tet _");
     }
     SECTION("the result is always ASCII") {
-        for (std::string s : {"Nghị quyết 71-NQ/TW", "教育 và đào tạo", "“Học” – tập…", "ß Æ œ", "\xFF\xFE abc"}) {
+        for (std::string s :
+             {"Nghị quyết 71-NQ/TW", "教育 và đào tạo", "“Học” – tập…", "ß Æ œ", "\xFF\xFE abc"}) {
             auto out = to_ascii(s);
             INFO("input: " << s << " output: " << out);
             for (char ch : out) REQUIRE(static_cast<unsigned char>(ch) < 0x80);
@@ -130,32 +132,34 @@ TEST_CASE("is_valid_utf8", "[text][utf8]") {
         CHECK(is_valid_utf8("Áp phích Nghị quyết 71"));
         CHECK(is_valid_utf8("ASCII only"));
         CHECK(is_valid_utf8(std::string("nul\0inside", 10)));
-        CHECK(is_valid_utf8("\xC2\x80"));              // U+0080, smallest 2-byte
-        CHECK(is_valid_utf8("\xDF\xBF"));              // U+07FF
-        CHECK(is_valid_utf8("\xE0\xA0\x80"));          // U+0800, smallest 3-byte
-        CHECK(is_valid_utf8("\xED\x9F\xBF"));          // U+D7FF, just below surrogates
-        CHECK(is_valid_utf8("\xEE\x80\x80"));          // U+E000, just above surrogates
-        CHECK(is_valid_utf8("\xEF\xBF\xBD"));          // U+FFFD
-        CHECK(is_valid_utf8("\xF0\x90\x80\x80"));      // U+10000, smallest 4-byte
-        CHECK(is_valid_utf8("\xF0\x9F\x8E\x93"));      // 🎓
-        CHECK(is_valid_utf8("\xF4\x8F\xBF\xBF"));      // U+10FFFF
+        CHECK(is_valid_utf8("\xC2\x80"));          // U+0080, smallest 2-byte
+        CHECK(is_valid_utf8("\xDF\xBF"));          // U+07FF
+        CHECK(is_valid_utf8("\xE0\xA0\x80"));      // U+0800, smallest 3-byte
+        CHECK(is_valid_utf8("\xED\x9F\xBF"));      // U+D7FF, just below surrogates
+        CHECK(is_valid_utf8("\xEE\x80\x80"));      // U+E000, just above surrogates
+        CHECK(is_valid_utf8("\xEF\xBF\xBD"));      // U+FFFD
+        CHECK(is_valid_utf8("\xF0\x90\x80\x80"));  // U+10000, smallest 4-byte
+        CHECK(is_valid_utf8("\xF0\x9F\x8E\x93"));  // 🎓
+        CHECK(is_valid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
     }
     SECTION("overlong encodings") {
-        CHECK_FALSE(is_valid_utf8("\xC0\xAF"));          // '/'
-        CHECK_FALSE(is_valid_utf8("\xC0\x80"));          // NUL
+        CHECK_FALSE(is_valid_utf8("\xC0\xAF"));  // '/'
+        CHECK_FALSE(is_valid_utf8("\xC0\x80"));  // NUL
         CHECK_FALSE(is_valid_utf8("\xC1\xBF"));
         CHECK_FALSE(is_valid_utf8("\xE0\x80\xAF"));
         CHECK_FALSE(is_valid_utf8("\xE0\x9F\xBF"));
         CHECK_FALSE(is_valid_utf8("\xF0\x80\x80\xAF"));
         CHECK_FALSE(is_valid_utf8("\xF0\x8F\xBF\xBF"));
-        CHECK_FALSE(is_valid_utf8("..\xC0\xAF..\xC0\xAF" "etc"));
+        CHECK_FALSE(
+            is_valid_utf8("..\xC0\xAF..\xC0\xAF"
+                          "etc"));
     }
     SECTION("surrogates") {
-        CHECK_FALSE(is_valid_utf8("\xED\xA0\x80"));               // U+D800
-        CHECK_FALSE(is_valid_utf8("\xED\xAF\xBF"));               // U+DBFF
-        CHECK_FALSE(is_valid_utf8("\xED\xB0\x80"));               // U+DC00
-        CHECK_FALSE(is_valid_utf8("\xED\xBF\xBF"));               // U+DFFF
-        CHECK_FALSE(is_valid_utf8("\xED\xA0\xBD\xED\xB8\x80"));   // CESU-8 pair
+        CHECK_FALSE(is_valid_utf8("\xED\xA0\x80"));              // U+D800
+        CHECK_FALSE(is_valid_utf8("\xED\xAF\xBF"));              // U+DBFF
+        CHECK_FALSE(is_valid_utf8("\xED\xB0\x80"));              // U+DC00
+        CHECK_FALSE(is_valid_utf8("\xED\xBF\xBF"));              // U+DFFF
+        CHECK_FALSE(is_valid_utf8("\xED\xA0\xBD\xED\xB8\x80"));  // CESU-8 pair
     }
     SECTION("beyond U+10FFFF and impossible bytes") {
         CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));
@@ -166,7 +170,7 @@ TEST_CASE("is_valid_utf8", "[text][utf8]") {
     }
     SECTION("truncated sequences") {
         CHECK_FALSE(is_valid_utf8("\xC3"));
-        CHECK_FALSE(is_valid_utf8("\xE1\xBB"));            // first two bytes of "ợ"
+        CHECK_FALSE(is_valid_utf8("\xE1\xBB"));  // first two bytes of "ợ"
         CHECK_FALSE(is_valid_utf8("Nghi\xE1\xBB"));
         CHECK_FALSE(is_valid_utf8("Nghi\xE1\xBB quyet"));
         CHECK_FALSE(is_valid_utf8("\xF0\x9F\x8E"));
@@ -192,7 +196,8 @@ TEST_CASE("to_valid_utf8 replaces ill-formed bytes with U+FFFD", "[text][utf8]")
         CHECK(to_valid_utf8(with_nul) == with_nul);
     }
     SECTION("a single bad byte") {
-        CHECK(to_valid_utf8("abc\xFF" "def") == "abc" + k_replacement + "def");
+        CHECK(to_valid_utf8("abc\xFF"
+                            "def") == "abc" + k_replacement + "def");
         CHECK(to_valid_utf8("\x80") == k_replacement);
     }
     SECTION("Latin-1 letters inside Vietnamese text") {
@@ -204,16 +209,24 @@ TEST_CASE("to_valid_utf8 replaces ill-formed bytes with U+FFFD", "[text][utf8]")
         CHECK(to_valid_utf8("\xF0\x9F\x8E") == k_replacement);
     }
     SECTION("overlongs and surrogates") {
-        CHECK(to_valid_utf8("a\xC0\xAF" "b") == "a" + k_replacement + k_replacement + "b");
-        auto s = to_valid_utf8("a\xED\xA0\x80" "b");
+        CHECK(to_valid_utf8("a\xC0\xAF"
+                            "b") == "a" + k_replacement + k_replacement + "b");
+        auto s = to_valid_utf8(
+            "a\xED\xA0\x80"
+            "b");
         CHECK(s.starts_with("a" + k_replacement));
         CHECK(s.ends_with(k_replacement + "b"));
         CHECK(s.find("\xED\xA0") == std::string::npos);
     }
     SECTION("the result is always valid and keeps the good parts") {
-        const std::vector<std::string> inputs{
-            "\xC3", "\xFF\xFE\xFD", "..\xC0\xAF..", "\xED\xBF\xBF", "\xF4\x90\x80\x80",
-            "Đào\xE1 tạo\x80", "\xE1\xBB\xA3\xE1\xBB", std::string("\0\xFF\0", 3)};
+        const std::vector<std::string> inputs{"\xC3",
+                                              "\xFF\xFE\xFD",
+                                              "..\xC0\xAF..",
+                                              "\xED\xBF\xBF",
+                                              "\xF4\x90\x80\x80",
+                                              "Đào\xE1 tạo\x80",
+                                              "\xE1\xBB\xA3\xE1\xBB",
+                                              std::string("\0\xFF\0", 3)};
         for (const auto& in : inputs) {
             auto out = to_valid_utf8(in);
             INFO("input size " << in.size());

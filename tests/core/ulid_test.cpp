@@ -21,7 +21,9 @@ using time_point = std::chrono::system_clock::time_point;
 // 2025-11-26T05:02:12.345Z
 constexpr std::int64_t k_upload_ms = 1764133332345;
 
-time_point at_ms(std::int64_t ms) { return time_point(milliseconds(ms)); }
+time_point at_ms(std::int64_t ms) {
+    return time_point(milliseconds(ms));
+}
 
 ulid from_bytes(std::initializer_list<std::uint8_t> bytes) {
     ulid id;
@@ -45,8 +47,9 @@ void require_strictly_increasing(const std::vector<ulid>& ids) {
         auto a = ids[i - 1].raw();
         auto b = ids[i].raw();
         REQUIRE(std::lexicographical_compare(
-            a.begin(), a.end(), b.begin(), b.end(),
-            [](char x, char y) { return static_cast<unsigned char>(x) < static_cast<unsigned char>(y); }));
+            a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+                return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+            }));
         REQUIRE(ids[i - 1] < ids[i]);
     }
 }
@@ -76,7 +79,8 @@ TEST_CASE("ulid text encoding", "[ulid]") {
         for (int i = 0; i < 200; ++i) {
             auto text = gen.next().to_string();
             REQUIRE(text.size() == 26);
-            REQUIRE(text.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") == std::string::npos);
+            REQUIRE(text.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") ==
+                    std::string::npos);
             REQUIRE(text[0] <= '7');
         }
     }
@@ -104,7 +108,8 @@ TEST_CASE("ulid parse round trip", "[ulid]") {
         REQUIRE(*zero == ulid{});
         auto max = ulid::parse("7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
         REQUIRE(max.has_value());
-        REQUIRE(std::all_of(max->bytes.begin(), max->bytes.end(), [](auto b) { return b == 0xff; }));
+        REQUIRE(
+            std::all_of(max->bytes.begin(), max->bytes.end(), [](auto b) { return b == 0xff; }));
     }
     SECTION("raw bytes round trip") {
         auto id = gen.next(at_ms(k_upload_ms));
@@ -169,7 +174,10 @@ TEST_CASE("ulid parse refuses malformed ids", "[ulid]") {
         refused("01KAZ8MSBS-000000000000000");
         refused("01KAZ8MSBS 000000000000000");
         refused("01KAZ8MSBS*000000000000000");
-        refused(std::string("01KAZ8MSBS\0" "00000000000000", 25) + "0");
+        refused(std::string("01KAZ8MSBS\0"
+                            "00000000000000",
+                            25) +
+                "0");
         refused("01KAZ8MSBS00000000000000Đ");  // 'Đ' is two bytes: 26 bytes in all
     }
     SECTION("values above 128 bits") {
@@ -184,8 +192,8 @@ TEST_CASE("ulid parse refuses malformed ids", "[ulid]") {
 TEST_CASE("ulid unix_ms round trip", "[ulid]") {
     ulid_generator gen;
     // system_clock counts nanoseconds in 64 bits: time points reach the year 2262.
-    for (std::int64_t ms : {std::int64_t{1}, std::int64_t{1000}, k_upload_ms, std::int64_t{1767225599999},
-                            std::int64_t{9'000'000'000'000}}) {
+    for (std::int64_t ms : {std::int64_t{1}, std::int64_t{1000}, k_upload_ms,
+                            std::int64_t{1767225599999}, std::int64_t{9'000'000'000'000}}) {
         auto id = gen.next(at_ms(ms));
         INFO("ms = " << ms);
         REQUIRE(id.unix_ms() == static_cast<std::uint64_t>(ms));
@@ -263,7 +271,8 @@ TEST_CASE("ulid generator is monotonic across threads", "[ulid]") {
         for (int t = 0; t < k_threads; ++t) {
             threads.emplace_back([&gen, &per_thread, t] {
                 auto now = at_ms(k_upload_ms);
-                for (int i = 0; i < k_per_thread; ++i) per_thread[static_cast<size_t>(t)].push_back(gen.next(now));
+                for (int i = 0; i < k_per_thread; ++i)
+                    per_thread[static_cast<size_t>(t)].push_back(gen.next(now));
             });
         }
         for (auto& th : threads) th.join();

@@ -17,7 +17,9 @@ using json = nlohmann::json;
 
 namespace {
 
-json body_json(const http_response& r) { return json::parse(r.body); }
+json body_json(const http_response& r) {
+    return json::parse(r.body);
+}
 
 json create_raw(http_client& c, const std::string& query, const std::string& bytes) {
     auto r = c.request("POST", "/api/v1/assets?" + query, auth(), bytes);
@@ -62,10 +64,12 @@ TEST_CASE("a raw upload creates an asset with sniffed type, Vietnamese metadata 
     server_process server;
     http_client c(server.port());
     auto png = fake_png(1);
-    auto r = c.request("POST",
-                       "/api/v1/assets?filename=%C3%81p%20ph%C3%ADch%20Ngh%E1%BB%8B%20quy%E1%BA%BFt%2071.png"
-                       "&campaign=Ngh%E1%BB%8B%20quy%E1%BA%BFt%2071-NQ%2FTW&tags=chuy%E1%BB%83n%20%C4%91%E1%BB%95i%20s%E1%BB%91,nq71",
-                       auth({{"Content-Type", "text/plain"}}), png);
+    auto r = c.request(
+        "POST",
+        "/api/v1/assets?filename=%C3%81p%20ph%C3%ADch%20Ngh%E1%BB%8B%20quy%E1%BA%BFt%2071.png"
+        "&campaign=Ngh%E1%BB%8B%20quy%E1%BA%BFt%2071-NQ%2FTW&tags=chuy%E1%BB%83n%20%C4%91%E1%BB%"
+        "95i%20s%E1%BB%91,nq71",
+        auth({{"Content-Type", "text/plain"}}), png);
     INFO(r.body);
     REQUIRE(r.status == 201);
     auto a = body_json(r);
@@ -88,10 +92,12 @@ TEST_CASE("a raw upload creates an asset with sniffed type, Vietnamese metadata 
 TEST_CASE("the file name of a raw upload comes from Content-Disposition") {
     server_process server;
     http_client c(server.port());
-    auto r = c.request("POST", "/api/v1/assets",
-                       auth({{"Content-Disposition",
-                              "attachment; filename=\"x.png\"; filename*=UTF-8''%C4%90%C3%A0o%20t%E1%BA%A1o.png"}}),
-                       fake_png(2));
+    auto r = c.request(
+        "POST", "/api/v1/assets",
+        auth(
+            {{"Content-Disposition",
+              "attachment; filename=\"x.png\"; filename*=UTF-8''%C4%90%C3%A0o%20t%E1%BA%A1o.png"}}),
+        fake_png(2));
     REQUIRE(r.status == 201);
     CHECK(body_json(r)["versions"][0]["file_name"] == "Đào tạo.png");
 }
@@ -107,9 +113,9 @@ TEST_CASE("a multipart upload streams the file part and takes metadata fields") 
                                 {"tags", "giáo viên"},
                                 {"tags", "học sinh"},
                                 {"language", "vi"}});
-    auto r = c.request("POST", "/api/v1/assets",
-                       auth({{"Content-Type", "multipart/form-data; boundary=----kho-test-boundary"}}),
-                       body);
+    auto r = c.request(
+        "POST", "/api/v1/assets",
+        auth({{"Content-Type", "multipart/form-data; boundary=----kho-test-boundary"}}), body);
     INFO(r.body);
     REQUIRE(r.status == 201);
     auto a = body_json(r);
@@ -128,9 +134,10 @@ TEST_CASE("bad uploads get a 4xx problem and leave nothing behind") {
     auto tmp = server.data_dir() / "tmp";
 
     SECTION("HTML named .png is refused by content: 415") {
-        require_problem(c.request("POST", "/api/v1/assets?filename=poster.png", auth(),
-                                  "<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
-                        415, "unsupported_media_type");
+        require_problem(
+            c.request("POST", "/api/v1/assets?filename=poster.png", auth(),
+                      "<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+            415, "unsupported_media_type");
     }
     SECTION("an ImageMagick MVG script named .jpg: 415") {
         require_problem(c.request("POST", "/api/v1/assets?filename=a.jpg", auth(),
@@ -165,37 +172,42 @@ TEST_CASE("bad uploads get a 4xx problem and leave nothing behind") {
                         "bad_request");
     }
     SECTION("multipart without a file part: 400") {
-        std::string body = "--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--b--\r\n";
-        require_problem(c.request("POST", "/api/v1/assets",
-                                  auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
-                        400, "bad_request");
+        std::string body =
+            "--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--b--\r\n";
+        require_problem(
+            c.request("POST", "/api/v1/assets",
+                      auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
+            400, "bad_request");
     }
     SECTION("multipart that is cut off: 400") {
         auto body = multipart_body("b", "a.png", fake_png(), {});
         body.resize(body.size() - 10);
-        require_problem(c.request("POST", "/api/v1/assets",
-                                  auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
-                        400, "bad_request");
+        require_problem(
+            c.request("POST", "/api/v1/assets",
+                      auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
+            400, "bad_request");
     }
     SECTION("multipart without a boundary: 400") {
-        require_problem(c.request("POST", "/api/v1/assets", auth({{"Content-Type", "multipart/form-data"}}),
-                                  "x"),
+        require_problem(c.request("POST", "/api/v1/assets",
+                                  auth({{"Content-Type", "multipart/form-data"}}), "x"),
                         400, "bad_request");
     }
     SECTION("two file parts: 400") {
         auto body = multipart_body("b", "a.png", fake_png(1), {});
         auto second = multipart_body("b", "b.png", fake_png(2), {});
         body = body.substr(0, body.size() - std::string("--b--\r\n").size()) + second;
-        require_problem(c.request("POST", "/api/v1/assets",
-                                  auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
-                        400, "bad_request");
+        require_problem(
+            c.request("POST", "/api/v1/assets",
+                      auth({{"Content-Type", "multipart/form-data; boundary=b"}}), body),
+            400, "bad_request");
     }
     SECTION("no token: 401; a wrong token: 401") {
         auto r = c.request("POST", "/api/v1/assets", {}, fake_png());
         require_problem(r, 401, "unauthorized");
         CHECK(r.header("WWW-Authenticate").has_value());
-        require_problem(c.request("POST", "/api/v1/assets", {{"Authorization", "Bearer nope"}}, fake_png()),
-                        401, "unauthorized");
+        require_problem(
+            c.request("POST", "/api/v1/assets", {{"Authorization", "Bearer nope"}}, fake_png()),
+            401, "unauthorized");
         require_problem(c.request("GET", "/api/v1/assets", {{"Authorization", "Basic YTpi"}}), 401,
                         "unauthorized");
     }
@@ -220,7 +232,8 @@ TEST_CASE("listing is newest first, paginated by cursor and filtered") {
     std::vector<std::string> seen;
     std::string cursor;
     for (int page = 0; page < 10; ++page) {
-        auto r = c.request("GET", "/api/v1/assets?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), auth());
+        auto r = c.request(
+            "GET", "/api/v1/assets?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), auth());
         REQUIRE(r.status == 200);
         auto j = body_json(r);
         for (auto& item : j["items"]) seen.push_back(item["id"]);
@@ -242,8 +255,10 @@ TEST_CASE("listing is newest first, paginated by cursor and filtered") {
     CHECK(count("campaign=NQ71&tag=b") == 2);
     require_problem(c.request("GET", "/api/v1/assets?limit=0", auth()), 400, "invalid_parameter");
     require_problem(c.request("GET", "/api/v1/assets?limit=abc", auth()), 400, "invalid_parameter");
-    require_problem(c.request("GET", "/api/v1/assets?cursor=xyz", auth()), 400, "invalid_parameter");
-    require_problem(c.request("GET", "/api/v1/assets?kind=banner", auth()), 400, "invalid_parameter");
+    require_problem(c.request("GET", "/api/v1/assets?cursor=xyz", auth()), 400,
+                    "invalid_parameter");
+    require_problem(c.request("GET", "/api/v1/assets?kind=banner", auth()), 400,
+                    "invalid_parameter");
 }
 
 TEST_CASE("PATCH needs the current revision in If-Match") {
@@ -253,8 +268,8 @@ TEST_CASE("PATCH needs the current revision in If-Match") {
     std::string path = "/api/v1/assets/" + a["id"].get<std::string>();
     std::string patch = R"({"title":"Áp phích: hiện đại, chất lượng, công bằng","tags":["nq71"]})";
 
-    require_problem(c.request("PATCH", path, auth({{"Content-Type", "application/json"}}), patch), 428,
-                    "precondition_required");
+    require_problem(c.request("PATCH", path, auth({{"Content-Type", "application/json"}}), patch),
+                    428, "precondition_required");
     auto ok = c.request("PATCH", path, auth({{"If-Match", "\"r1\""}}), patch);
     INFO(ok.body);
     REQUIRE(ok.status == 200);
@@ -262,21 +277,23 @@ TEST_CASE("PATCH needs the current revision in If-Match") {
     CHECK(body_json(ok)["revision"] == 2);
     CHECK(ok.header("ETag").value_or("") == "\"r2\"");
     // A second editor still holding r1 is refused and changes nothing.
-    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r1\""}}), R"({"title":"Lost"})"), 412,
-                    "precondition_failed");
-    CHECK(body_json(c.request("GET", path, auth()))["title"] == "Áp phích: hiện đại, chất lượng, công bằng");
+    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r1\""}}), R"({"title":"Lost"})"),
+                    412, "precondition_failed");
+    CHECK(body_json(c.request("GET", path, auth()))["title"] ==
+          "Áp phích: hiện đại, chất lượng, công bằng");
 
-    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), "{not json"), 400, "bad_request");
+    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), "{not json"), 400,
+                    "bad_request");
     require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), R"({"id":"x"})"), 400,
                     "invalid_parameter");
-    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), R"({"tags":"x"})"), 400,
-                    "invalid_parameter");
-    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), R"({"title":""})"), 400,
-                    "invalid_parameter");
+    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), R"({"tags":"x"})"),
+                    400, "invalid_parameter");
+    require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), R"({"title":""})"),
+                    400, "invalid_parameter");
     require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r2\""}}), "[1,2]"), 400,
                     "invalid_parameter");
-    require_problem(c.request("PATCH", path, auth({{"If-Match", "W/\"r2\""}}), R"({"title":"x"})"), 412,
-                    "precondition_failed");
+    require_problem(c.request("PATCH", path, auth({{"If-Match", "W/\"r2\""}}), R"({"title":"x"})"),
+                    412, "precondition_failed");
     require_problem(c.request("PATCH", "/api/v1/assets/01ARZ3NDEKTSV4RRFFQ69G5FAV",
                               auth({{"If-Match", "\"r1\""}}), R"({"title":"x"})"),
                     404, "not_found");
@@ -309,8 +326,9 @@ TEST_CASE("versions are numbered and each keeps its own original") {
                     "invalid_parameter");
     require_problem(c.request("POST", path + "/versions", auth(), "<html></html>"), 415,
                     "unsupported_media_type");
-    require_problem(c.request("POST", "/api/v1/assets/01ARZ3NDEKTSV4RRFFQ69G5FAV/versions", auth(), fake_png()),
-                    404, "not_found");
+    require_problem(
+        c.request("POST", "/api/v1/assets/01ARZ3NDEKTSV4RRFFQ69G5FAV/versions", auth(), fake_png()),
+        404, "not_found");
 }
 
 TEST_CASE("identical bytes are stored once") {
@@ -325,7 +343,8 @@ TEST_CASE("identical bytes are stored once") {
     auto metrics = c.request("GET", "/metrics");
     REQUIRE(metrics.status == 200);
     CHECK(metrics.body.find("kho_blobs 1\n") != std::string::npos);
-    CHECK(metrics.body.find("kho_blob_bytes " + std::to_string(bytes.size()) + "\n") != std::string::npos);
+    CHECK(metrics.body.find("kho_blob_bytes " + std::to_string(bytes.size()) + "\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("trash, restore and permanent deletion reclaim blobs only when unreferenced") {
@@ -368,7 +387,8 @@ TEST_CASE("unknown ids, paths and methods get problems") {
     server_process server;
     http_client c(server.port());
     require_problem(c.request("GET", "/api/v1/assets/not-an-id", auth()), 404, "not_found");
-    require_problem(c.request("GET", "/api/v1/assets/01ARZ3NDEKTSV4RRFFQ69G5FAV", auth()), 404, "not_found");
+    require_problem(c.request("GET", "/api/v1/assets/01ARZ3NDEKTSV4RRFFQ69G5FAV", auth()), 404,
+                    "not_found");
     require_problem(c.request("GET", "/api/v1/nothing", auth()), 404, "not_found");
     auto r = c.request("PUT", "/api/v1/assets", auth(), "x");
     require_problem(r, 405, "method_not_allowed");
@@ -384,8 +404,10 @@ TEST_CASE("health, readiness, metrics and the OpenAPI document are served") {
     c.request("GET", "/api/v1/assets", auth());
     auto m = c.request("GET", "/metrics");
     REQUIRE(m.status == 200);
-    CHECK(m.body.find("kho_http_requests_total{route=\"/api/v1/assets\",method=\"GET\",status=\"200\"} 1") !=
-          std::string::npos);
+    CHECK(
+        m.body.find(
+            "kho_http_requests_total{route=\"/api/v1/assets\",method=\"GET\",status=\"200\"} 1") !=
+        std::string::npos);
     CHECK(m.body.find("kho_http_request_duration_seconds_bucket") != std::string::npos);
     auto doc = c.request("GET", "/api/v1/openapi.json");
     REQUIRE(doc.status == 200);

@@ -19,7 +19,8 @@
 using namespace kho::test;
 using json = nlohmann::json;
 
-TEST_CASE("kill -9 during concurrent uploads loses no acknowledged upload and shows no partial one") {
+TEST_CASE(
+    "kill -9 during concurrent uploads loses no acknowledged upload and shows no partial one") {
     server_process server(with_args({"--allowed-types", "*"}));
     std::mt19937_64 rng(20261126);
     std::map<std::string, std::string> acknowledged;  // id -> sha256
@@ -42,7 +43,8 @@ TEST_CASE("kill -9 during concurrent uploads loses no acknowledged upload and sh
                         sha256_stream h;
                         auto r = c.upload("POST", "/api/v1/assets?filename=crash.bin", auth(), size,
                                           [&](char* buf, std::size_t cap) {
-                                              auto n = gen.fill(buf, std::min<std::size_t>(cap, 64 * 1024));
+                                              auto n = gen.fill(
+                                                  buf, std::min<std::size_t>(cap, 64 * 1024));
                                               h.update({buf, n});
                                               return n;
                                           });
@@ -69,12 +71,15 @@ TEST_CASE("kill -9 during concurrent uploads loses no acknowledged upload and sh
         std::map<std::string, std::string> visible;
         std::string cursor;
         for (;;) {
-            auto r = c.request("GET", "/api/v1/assets?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor),
-                               auth());
+            auto r = c.request(
+                "GET", "/api/v1/assets?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                auth());
             REQUIRE(r.status == 200);
             auto j = json::parse(r.body);
             for (auto& item : j["items"]) {
-                auto v = json::parse(c.request("GET", "/api/v1/assets/" + item["id"].get<std::string>(), auth()).body);
+                auto v = json::parse(
+                    c.request("GET", "/api/v1/assets/" + item["id"].get<std::string>(), auth())
+                        .body);
                 visible[item["id"]] = v["versions"][0]["sha256"];
             }
             if (j["next_cursor"].is_null()) break;

@@ -22,9 +22,10 @@ struct fixture {
     std::string etag;
 
     fixture() {
-        auto r = c.request("POST",
-                           "/api/v1/assets?filename=%C3%81p%20ph%C3%ADch%20%22Ngh%E1%BB%8B%20quy%E1%BA%BFt%22.png",
-                           auth(), bytes);
+        auto r = c.request(
+            "POST",
+            "/api/v1/assets?filename=%C3%81p%20ph%C3%ADch%20%22Ngh%E1%BB%8B%20quy%E1%BA%BFt%22.png",
+            auth(), bytes);
         REQUIRE(r.status == 201);
         path = "/api/v1/assets/" + json::parse(r.body)["id"].get<std::string>() + "/original";
         etag = "\"" + sha256_hex(bytes) + "\"";
@@ -45,7 +46,8 @@ std::vector<std::pair<std::string, std::string>> parse_byteranges(const std::str
         auto headers = body.substr(pos, header_end - pos);
         auto cr = headers.find("Content-Range: ");
         auto cr_end = headers.find("\r\n", cr);
-        auto range = headers.substr(cr + 15, cr_end == std::string::npos ? std::string::npos : cr_end - cr - 15);
+        auto range = headers.substr(
+            cr + 15, cr_end == std::string::npos ? std::string::npos : cr_end - cr - 15);
         auto next = body.find(delim, header_end + 4);
         parts.emplace_back(range, body.substr(header_end + 4, next - header_end - 4));
         pos = next;
@@ -68,8 +70,9 @@ TEST_CASE("a whole download carries validators, safe headers and the Vietnamese 
     CHECK(r.header("Content-Security-Policy") == "default-src 'none'; sandbox");
     auto cd = r.header("Content-Disposition").value_or("");
     CHECK(cd.rfind("attachment;", 0) == 0);
-    CHECK(cd.find("filename*=UTF-8''%C3%81p%20ph%C3%ADch%20%22Ngh%E1%BB%8B%20quy%E1%BA%BFt%22.png") !=
-          std::string::npos);
+    CHECK(
+        cd.find("filename*=UTF-8''%C3%81p%20ph%C3%ADch%20%22Ngh%E1%BB%8B%20quy%E1%BA%BFt%22.png") !=
+        std::string::npos);
     CHECK(cd.find("filename=\"Ap phich _Nghi quyet_.png\"") != std::string::npos);
 }
 
@@ -79,8 +82,8 @@ TEST_CASE("HEAD answers the same headers as GET and no body") {
     auto head = f.c.request("HEAD", f.path, auth());
     REQUIRE(head.status == 200);
     CHECK(head.body.empty());
-    for (const char* h : {"ETag", "Last-Modified", "Content-Length", "Content-Type", "Content-Disposition",
-                          "Accept-Ranges"})
+    for (const char* h : {"ETag", "Last-Modified", "Content-Length", "Content-Type",
+                          "Content-Disposition", "Accept-Ranges"})
         CHECK(head.header(h) == get.header(h));
     CHECK(head.header("Content-Length") == std::to_string(f.bytes.size()));
 }
@@ -127,8 +130,9 @@ TEST_CASE("single ranges give 206 with the exact bytes") {
         INFO(rc.header);
         auto r = f.get({{"Range", rc.header}});
         REQUIRE(r.status == 206);
-        CHECK(r.header("Content-Range") ==
-              "bytes " + std::to_string(rc.first) + "-" + std::to_string(rc.last) + "/" + std::to_string(size));
+        CHECK(r.header("Content-Range") == "bytes " + std::to_string(rc.first) + "-" +
+                                               std::to_string(rc.last) + "/" +
+                                               std::to_string(size));
         CHECK(r.body == f.bytes.substr(rc.first, rc.last - rc.first + 1));
         CHECK(r.header("ETag") == f.etag);
     }
@@ -159,7 +163,8 @@ TEST_CASE("several ranges give multipart/byteranges, coalesced and in order") {
 TEST_CASE("unsatisfiable ranges give 416 with the size; invalid ones are ignored") {
     fixture f;
     auto size = std::to_string(f.bytes.size());
-    for (const std::string& h : std::vector<std::string>{"bytes=" + size + "-", "bytes=999999999-", "bytes=-0"}) {
+    for (const std::string& h :
+         std::vector<std::string>{"bytes=" + size + "-", "bytes=999999999-", "bytes=-0"}) {
         INFO(h);
         auto r = f.get({{"Range", h}});
         CHECK(r.status == 416);

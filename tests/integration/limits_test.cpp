@@ -13,9 +13,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/wait.h>
 #include <chrono>
 #include <filesystem>
-#include <sys/wait.h>
 #include <thread>
 
 using namespace kho::test;
@@ -40,14 +40,16 @@ bool dir_empty(const std::filesystem::path& p) {
     return std::filesystem::is_empty(p);
 }
 
-std::string auth_line() { return std::string("Authorization: Bearer ") + admin_token + "\r\n"; }
+std::string auth_line() {
+    return std::string("Authorization: Bearer ") + admin_token + "\r\n";
+}
 
 }  // namespace
 
 TEST_CASE("a header block over the limit gets 431") {
     server_process server;
-    std::string req = "GET /api/v1/assets HTTP/1.1\r\nHost: x\r\n" + auth_line() + "X-Big: " +
-                      std::string(20000, 'a') + "\r\n\r\n";
+    std::string req = "GET /api/v1/assets HTTP/1.1\r\nHost: x\r\n" + auth_line() +
+                      "X-Big: " + std::string(20000, 'a') + "\r\n\r\n";
     auto raw = raw_exchange(server.port(), req);
     CHECK(status_of(raw) == 431);
     CHECK(code_of(raw) == "header_too_large");
@@ -55,20 +57,22 @@ TEST_CASE("a header block over the limit gets 431") {
 
 TEST_CASE("malformed requests get 400 problems, never a crash") {
     server_process server;
-    for (const std::string& bad : {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
-                                   std::string("GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n"),
-                                   std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
-                                   std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-                                               "Content-Length: 6\r\n\r\nhello"),
-                                   std::string("GET /\x01\x02 HTTP/1.1\r\n\r\n")}) {
+    for (const std::string& bad :
+         {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+          std::string("GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n"),
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                      "Content-Length: 6\r\n\r\nhello"),
+          std::string("GET /\x01\x02 HTTP/1.1\r\n\r\n")}) {
         INFO(bad);
         auto raw = raw_exchange(server.port(), bad);
         CHECK(status_of(raw) == 400);
         CHECK(code_of(raw) == "bad_request");
     }
     // Bad chunked coding in an upload.
-    auto raw = raw_exchange(server.port(), "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + auth_line() +
-                                               "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    auto raw = raw_exchange(server.port(),
+                            "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + auth_line() +
+                                "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
     CHECK(status_of(raw) == 400);
     http_client c(server.port());
     CHECK(c.request("GET", "/healthz").status == 200);
@@ -80,22 +84,24 @@ TEST_CASE("an upload larger than the limit gets 413 before or while it streams")
     http_client c(server.port());
 
     SECTION("declared by Content-Length: refused before the body is sent") {
-        auto raw = raw_exchange(server.port(), "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + auth_line() +
-                                                   "Content-Length: 200000\r\nExpect: 100-continue\r\n\r\n");
+        auto raw = raw_exchange(server.port(),
+                                "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + auth_line() +
+                                    "Content-Length: 200000\r\nExpect: 100-continue\r\n\r\n");
         CHECK(status_of(raw) == 413);
         CHECK(code_of(raw) == "payload_too_large");
         CHECK(raw.find("100 Continue") == std::string::npos);
     }
     SECTION("chunked: refused mid-stream") {
         std::uint64_t total = 0;
-        auto r = c.upload("POST", "/api/v1/assets", auth(), std::nullopt, [&](char* buf, std::size_t cap) {
-            if (total >= 400000) return std::size_t{0};
-            auto png = fake_png(1, 16000);
-            auto n = std::min(cap, png.size());
-            std::memcpy(buf, png.data(), n);
-            total += n;
-            return n;
-        });
+        auto r = c.upload("POST", "/api/v1/assets", auth(), std::nullopt,
+                          [&](char* buf, std::size_t cap) {
+                              if (total >= 400000) return std::size_t{0};
+                              auto png = fake_png(1, 16000);
+                              auto n = std::min(cap, png.size());
+                              std::memcpy(buf, png.data(), n);
+                              total += n;
+                              return n;
+                          });
         CHECK(r.status == 413);
         CHECK(json::parse(r.body)["code"] == "payload_too_large");
     }

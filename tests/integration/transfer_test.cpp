@@ -23,8 +23,8 @@ struct upload_result {
 upload_result upload_generated(http_client& c, std::uint64_t size, std::uint64_t seed) {
     byte_stream gen(seed, size);
     sha256_stream local;
-    auto r = c.upload("POST", "/api/v1/assets?filename=gen-" + std::to_string(size) + ".bin", auth(), size,
-                      [&](char* buf, std::size_t cap) {
+    auto r = c.upload("POST", "/api/v1/assets?filename=gen-" + std::to_string(size) + ".bin",
+                      auth(), size, [&](char* buf, std::size_t cap) {
                           auto n = gen.fill(buf, cap);
                           local.update({buf, n});
                           return n;
@@ -41,16 +41,19 @@ upload_result upload_generated(http_client& c, std::uint64_t size, std::uint64_t
 std::pair<std::string, std::uint64_t> download_hash(http_client& c, const std::string& id) {
     sha256_stream h;
     std::uint64_t total = 0;
-    auto r = c.download("GET", "/api/v1/assets/" + id + "/original", auth(), [&](std::string_view d) {
-        h.update(d);
-        total += d.size();
-    });
+    auto r =
+        c.download("GET", "/api/v1/assets/" + id + "/original", auth(), [&](std::string_view d) {
+            h.update(d);
+            total += d.size();
+        });
     REQUIRE(r.status == 200);
     return {h.finish(), total};
 }
 
 // Files of any type are accepted here: these tests are about bytes.
-server_options any_type() { return with_args({"--allowed-types", "*"}); }
+server_options any_type() {
+    return with_args({"--allowed-types", "*"});
+}
 
 }  // namespace
 
@@ -82,7 +85,8 @@ TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
     // AddressSanitizer keeps freed memory in a quarantine (256 MiB by
     // default) to catch use-after-free; cap it so that RSS reflects kho.
     const char* inherited = std::getenv("ASAN_OPTIONS");
-    options.env.emplace_back("ASAN_OPTIONS", std::string(inherited ? inherited : "") + ":quarantine_size_mb=8");
+    options.env.emplace_back("ASAN_OPTIONS",
+                             std::string(inherited ? inherited : "") + ":quarantine_size_mb=8");
 #endif
     server_process server(options);
     const long baseline = server.peak_rss_kib();
@@ -98,7 +102,8 @@ TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
     REQUIRE(r.status == 206);
     byte_stream gen(1234, size);
     std::vector<char> skip(1 << 20);
-    for (std::uint64_t skipped = 0; skipped < 536870912;) skipped += gen.fill(skip.data(), skip.size());
+    for (std::uint64_t skipped = 0; skipped < 536870912;)
+        skipped += gen.fill(skip.data(), skip.size());
     std::string expected(1024, '\0');
     gen.fill(expected.data(), expected.size());
     CHECK(r.body == expected);

@@ -43,23 +43,23 @@ std::string png_sample() {
     s += "IHDR";
     put_be32(s, 640);
     put_be32(s, 480);
-    s += raw({8, 6, 0, 0, 0});      // bit depth 8, RGBA, deflate, no filter, no interlace
+    s += raw({8, 6, 0, 0, 0});           // bit depth 8, RGBA, deflate, no filter, no interlace
     s += raw({0x1c, 0xf0, 0xb2, 0x4f});  // CRC-32 of "IHDR" + data (not checked by libmagic)
     return s;
 }
 
 // SOI, APP0 "JFIF" 1.01, then the start of a quantization table.
 std::string jpeg_sample() {
-    return raw({0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x48,
-                0x00, 0x48, 0x00, 0x00, 0xff, 0xdb, 0x00, 0x43, 0x00});
+    return raw({0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J',  'F',  'I',  'F',  0x00, 0x01, 0x01,
+                0x00, 0x00, 0x48, 0x00, 0x48, 0x00, 0x00, 0xff, 0xdb, 0x00, 0x43, 0x00});
 }
 
 // A complete 1x1 GIF89a.
 std::string gif_sample() {
     return std::string("GIF89a") +
-           raw({0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xda, 0x25, 0x1d, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04,
-                0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
-                0x02, 0x44, 0x01, 0x00, 0x3b});
+           raw({0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xda, 0x25, 0x1d, 0xff, 0xff, 0xff,
+                0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+                0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b});
 }
 
 std::string pdf_sample() {
@@ -70,10 +70,12 @@ std::string pdf_sample() {
 
 std::string svg_sample() {
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1080\" height=\"1350\" viewBox=\"0 0 1080 1350\">\n"
+           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1080\" height=\"1350\" viewBox=\"0 0 "
+           "1080 1350\">\n"
            "  <title>Infographic chuyển đổi số trong giáo dục</title>\n"
            "  <rect width=\"1080\" height=\"1350\" fill=\"#c8102e\"/>\n"
-           "  <text x=\"540\" y=\"200\" text-anchor=\"middle\" fill=\"#ffde00\">Nghị quyết 71-NQ/TW</text>\n"
+           "  <text x=\"540\" y=\"200\" text-anchor=\"middle\" fill=\"#ffde00\">Nghị quyết "
+           "71-NQ/TW</text>\n"
            "</svg>\n";
 }
 
@@ -121,8 +123,8 @@ std::string wav_sample() {
 // "fLaC" and a last-block STREAMINFO for 44.1 kHz mono 16-bit.
 std::string flac_sample() {
     return std::string("fLaC") +
-           raw({0x80, 0x00, 0x00, 0x22, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xc4,
-                0x40, 0xf0, 0x00, 0x00, 0x00, 0x00}) +
+           raw({0x80, 0x00, 0x00, 0x22, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00,
+                0x00, 0x00, 0x00, 0x0a, 0xc4, 0x40, 0xf0, 0x00, 0x00, 0x00, 0x00}) +
            std::string(16, '\0');
 }
 
@@ -130,20 +132,20 @@ std::string flac_sample() {
 // one 30-byte segment holding the Vorbis identification header.
 std::string ogg_sample() {
     std::string s = "OggS";
-    s += raw({0x00, 0x02});                    // version 0, beginning of stream
-    s += std::string(8, '\0');                 // granule position
-    s += raw({0xf3, 0x58, 0x26, 0x47});        // serial number
-    s += std::string(4, '\0');                 // page sequence 0
-    s += raw({0x19, 0x5d, 0x9b, 0xf4});        // CRC
-    s += raw({0x01, 0x1e});                    // one segment of 30 bytes
-    s += raw({0x01}) + "vorbis";               // identification header
-    s += std::string(4, '\0');                 // Vorbis version
-    s += raw({0x01});                          // channels
-    s += raw({0x44, 0xac, 0x00, 0x00});        // 44100 Hz
-    s += std::string(4, '\0');                 // bitrate maximum
-    s += raw({0x80, 0x38, 0x01, 0x00});        // bitrate nominal
-    s += std::string(4, '\0');                 // bitrate minimum
-    s += raw({0xb8, 0x01});                    // block sizes, framing
+    s += raw({0x00, 0x02});              // version 0, beginning of stream
+    s += std::string(8, '\0');           // granule position
+    s += raw({0xf3, 0x58, 0x26, 0x47});  // serial number
+    s += std::string(4, '\0');           // page sequence 0
+    s += raw({0x19, 0x5d, 0x9b, 0xf4});  // CRC
+    s += raw({0x01, 0x1e});              // one segment of 30 bytes
+    s += raw({0x01}) + "vorbis";         // identification header
+    s += std::string(4, '\0');           // Vorbis version
+    s += raw({0x01});                    // channels
+    s += raw({0x44, 0xac, 0x00, 0x00});  // 44100 Hz
+    s += std::string(4, '\0');           // bitrate maximum
+    s += raw({0x80, 0x38, 0x01, 0x00});  // bitrate nominal
+    s += std::string(4, '\0');           // bitrate minimum
+    s += raw({0xb8, 0x01});              // block sizes, framing
     return s;
 }
 
@@ -177,8 +179,10 @@ TEST_CASE("sniff recognises the allowed file types", "[sniff]") {
         {"PNG", png_sample(), "image/png", "png", media_family::image, asset_kind::poster},
         {"JPEG", jpeg_sample(), "image/jpeg", "jpg", media_family::image, asset_kind::poster},
         {"GIF", gif_sample(), "image/gif", "gif", media_family::image, asset_kind::poster},
-        {"PDF", pdf_sample(), "application/pdf", "pdf", media_family::document, asset_kind::document},
-        {"SVG", svg_sample(), "image/svg+xml", "svg", media_family::vector, asset_kind::infographic},
+        {"PDF", pdf_sample(), "application/pdf", "pdf", media_family::document,
+         asset_kind::document},
+        {"SVG", svg_sample(), "image/svg+xml", "svg", media_family::vector,
+         asset_kind::infographic},
         {"MP4", mp4_sample(), "video/mp4", "mp4", media_family::video, asset_kind::video},
         {"M4A", m4a_sample(), "audio/mp4", "m4a", media_family::audio, asset_kind::podcast},
         {"WAV", wav_sample(), "audio/wav", "wav", media_family::audio, asset_kind::podcast},
@@ -213,27 +217,32 @@ TEST_CASE("sniff looks at the bytes, not at what follows", "[sniff]") {
     REQUIRE(r.has_value());
     CHECK(r->mime == "image/png");
     // An SVG without the XML declaration is still an SVG.
-    auto bare = sniff("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><circle r=\"4\"/></svg>");
+    auto bare = sniff(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><circle r=\"4\"/></svg>");
     REQUIRE(bare.has_value());
     CHECK(bare->mime == "image/svg+xml");
 }
 
 TEST_CASE("sniff refuses everything else", "[sniff]") {
     SECTION("HTML") {
-        require_refused("<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Nghị quyết 71</title>"
-                        "</head><body><p>Xin chào</p></body></html>\n");
+        require_refused(
+            "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Nghị quyết "
+            "71</title>"
+            "</head><body><p>Xin chào</p></body></html>\n");
     }
     SECTION("HTML with inline SVG and script") {
-        require_refused("<!DOCTYPE html><html><body><svg xmlns=\"http://www.w3.org/2000/svg\">"
-                        "<script>alert(document.cookie)</script></svg></body></html>");
+        require_refused(
+            "<!DOCTYPE html><html><body><svg xmlns=\"http://www.w3.org/2000/svg\">"
+            "<script>alert(document.cookie)</script></svg></body></html>");
     }
     SECTION("plain text") {
         require_refused("Thông báo tuyển sinh năm học 2025-2026.\nHạn nộp hồ sơ: 30/6.\n");
         require_refused("Thay ra thay, tro ra tro.\n");
     }
     SECTION("ImageMagick MVG script") {
-        require_refused("push graphic-context\nviewbox 0 0 640 480\n"
-                        "fill 'url(https://example.com/image.jpg\"|ls \"-la)'\npop graphic-context\n");
+        require_refused(
+            "push graphic-context\nviewbox 0 0 640 480\n"
+            "fill 'url(https://example.com/image.jpg\"|ls \"-la)'\npop graphic-context\n");
     }
     SECTION("PostScript") {
         require_refused("%!PS-Adobe-3.0\n%%Title: ap-phich.ps\n%%BoundingBox: 0 0 595 842\n");
@@ -242,7 +251,9 @@ TEST_CASE("sniff refuses everything else", "[sniff]") {
         require_refused("#!/bin/sh\nrm -rf /var/lib/kho\n");
     }
     SECTION("XML that is not SVG") {
-        require_refused("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<baocao><tieude>Nghị quyết</tieude></baocao>\n");
+        require_refused(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<baocao><tieude>Nghị "
+            "quyết</tieude></baocao>\n");
     }
     SECTION("JSON") {
         require_refused("{\"title\": \"Áp phích Nghị quyết 71\", \"tags\": [\"chuyển đổi số\"]}\n");
@@ -281,7 +292,8 @@ TEST_CASE("sniff is usable from several threads", "[sniff]") {
                 auto png = sniff(png_sample());
                 auto pdf = sniff(pdf_sample());
                 auto html = sniff("<!DOCTYPE html><html><body>x</body></html>");
-                if (!png || png->mime != "image/png" || !pdf || pdf->mime != "application/pdf" || html)
+                if (!png || png->mime != "image/png" || !pdf || pdf->mime != "application/pdf" ||
+                    html)
                     ++failures[static_cast<size_t>(t)];
             }
         });

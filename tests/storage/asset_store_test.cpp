@@ -42,7 +42,7 @@ const std::string k_campaign_71 = "Nghị quyết 71-NQ/TW";
 const std::string k_campaign_2011 = "Ngày Nhà giáo Việt Nam 20/11";
 
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string pattern = (fs::temp_directory_path() / "kho-store-test-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
@@ -56,7 +56,7 @@ public:
     temp_dir& operator=(const temp_dir&) = delete;
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -81,7 +81,7 @@ asset_metadata meta(std::string title, std::vector<std::string> tags = {},
 // store, with a clock the test moves by hand. close() + open() simulates a
 // restart.
 class store_env {
-public:
+  public:
     store_env() { open(); }
     ~store_env() { close(); }
     store_env(const store_env&) = delete;
@@ -123,7 +123,8 @@ public:
                                            const std::string& file_name = "Áp phích.png",
                                            const std::string& content_type = "image/png") {
         auto s = stage(bytes);
-        auto r = assets->create(std::move(m), std::move(s.writer), s.info, content_type, file_name, "admin");
+        auto r = assets->create(std::move(m), std::move(s.writer), s.info, content_type, file_name,
+                                "admin");
         REQUIRE(r.has_value());
         return *r;
     }
@@ -159,7 +160,8 @@ public:
 
 // Follows next_cursor to the end. Checks page sizes and that no id repeats.
 std::vector<std::string> list_all(const asset_store& store, const asset_filter& filter,
-                                  std::size_t limit, std::vector<std::size_t>* page_sizes = nullptr) {
+                                  std::size_t limit,
+                                  std::vector<std::size_t>* page_sizes = nullptr) {
     std::vector<std::string> ids;
     std::set<std::string> seen;
     std::optional<std::string> cursor;
@@ -187,7 +189,9 @@ std::vector<std::string> newest_first(const std::vector<asset>& created) {
     return ids;
 }
 
-std::string bytes_for(int i) { return "\x89PNG\r\n\x1a\n áp phích số " + std::to_string(i); }
+std::string bytes_for(int i) {
+    return "\x89PNG\r\n\x1a\n áp phích số " + std::to_string(i);
+}
 
 }  // namespace
 
@@ -263,9 +267,11 @@ TEST_CASE("create, get, get_version and list_versions", "[asset_store]") {
 TEST_CASE("identical bytes share one blob", "[asset_store]") {
     store_env env;
     const std::string bytes = "%PDF-1.7\n Kế hoạch năm học 2025-2026";
-    auto [a, va] = env.create(meta("Kế hoạch năm học 2025-2026"), bytes, "ke-hoach.pdf", "application/pdf");
+    auto [a, va] =
+        env.create(meta("Kế hoạch năm học 2025-2026"), bytes, "ke-hoach.pdf", "application/pdf");
     env.now += 1000;
-    auto [b, vb] = env.create(meta("Kế hoạch năm học (bản sao)"), bytes, "ban-sao.pdf", "application/pdf");
+    auto [b, vb] =
+        env.create(meta("Kế hoạch năm học (bản sao)"), bytes, "ban-sao.pdf", "application/pdf");
 
     CHECK(a.id != b.id);
     CHECK(va.sha256 == vb.sha256);
@@ -283,15 +289,17 @@ TEST_CASE("identical bytes share one blob", "[asset_store]") {
 
 TEST_CASE("add_version", "[asset_store]") {
     store_env env;
-    auto [a, v1] = env.create(meta("Infographic chuyển đổi số", {"chuyển đổi số"}, asset_kind::infographic),
-                              "<svg>bản 1</svg>", "infographic.svg", "image/svg+xml");
+    auto [a, v1] =
+        env.create(meta("Infographic chuyển đổi số", {"chuyển đổi số"}, asset_kind::infographic),
+                   "<svg>bản 1</svg>", "infographic.svg", "image/svg+xml");
     env.now += 60'000;
     auto v2 = env.add_version(a.id, "<svg>bản 2</svg>", "infographic-v2.svg");
     CHECK(v2.number == 2);
     CHECK(v2.created_at == k_start + 60'000);
     CHECK(v2.uploaded_by == "bientap.vien");
     env.now += 60'000;
-    auto v3 = env.add_version(a.id, "<svg>bản 1</svg>", "infographic-v3.svg");  // back to v1's bytes
+    auto v3 =
+        env.add_version(a.id, "<svg>bản 1</svg>", "infographic-v3.svg");  // back to v1's bytes
     CHECK(v3.number == 3);
     CHECK(v3.sha256 == v1.sha256);
 
@@ -324,7 +332,8 @@ TEST_CASE("add_version", "[asset_store]") {
     }
     SECTION("unknown asset") {
         auto s = env.stage("mồ côi");
-        auto r = env.assets->add_version(ulid{}, std::move(s.writer), s.info, "image/png", "x.png", "admin");
+        auto r = env.assets->add_version(ulid{}, std::move(s.writer), s.info, "image/png", "x.png",
+                                         "admin");
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == errc::not_found);
         CHECK_FALSE(env.blobs->exists(s.info.sha256));
@@ -333,7 +342,8 @@ TEST_CASE("add_version", "[asset_store]") {
     SECTION("an asset in the trash takes no new version") {
         REQUIRE(env.assets->trash(a.id, std::nullopt).has_value());
         auto s = env.stage("bản 4");
-        auto r = env.assets->add_version(a.id, std::move(s.writer), s.info, "image/png", "x.png", "admin");
+        auto r = env.assets->add_version(a.id, std::move(s.writer), s.info, "image/png", "x.png",
+                                         "admin");
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == errc::gone);
         CHECK_FALSE(env.blobs->exists(s.info.sha256));
@@ -406,7 +416,8 @@ TEST_CASE("list pages newest first", "[asset_store][list]") {
         CHECK_FALSE(r->next_cursor.has_value());
     }
     SECTION("a malformed cursor is refused") {
-        for (std::string bad : {"", "abc", "01KAZ8MSBS7RQ4ZV1D8XE9J2M!", "not a cursor at all, sorry"}) {
+        for (std::string bad :
+             {"", "abc", "01KAZ8MSBS7RQ4ZV1D8XE9J2M!", "not a cursor at all, sorry"}) {
             auto r = env.assets->list({}, bad, 10);
             REQUIRE_FALSE(r.has_value());
             CHECK(r.error().code == errc::invalid_parameter);
@@ -434,11 +445,14 @@ TEST_CASE("list filters by kind, tag and campaign", "[asset_store][list]") {
         std::vector<std::string> tags{"giáo dục"};
         if (i % 2 == 0) tags.push_back("chuyển đổi số");
         if (i % 7 == 0) tags.push_back("chuyển đổi số quốc gia");
-        const auto& campaign = i % 5 == 0 ? k_campaign_71 : i % 5 == 1 ? k_campaign_2011 : std::string();
+        const auto& campaign = i % 5 == 0   ? k_campaign_71
+                               : i % 5 == 1 ? k_campaign_2011
+                                            : std::string();
         env.now += 1000;
-        created.push_back(env.create(meta("Tài liệu " + std::to_string(i), tags, kinds[i % 3], campaign),
-                                     bytes_for(i))
-                              .first);
+        created.push_back(
+            env.create(meta("Tài liệu " + std::to_string(i), tags, kinds[i % 3], campaign),
+                       bytes_for(i))
+                .first);
     }
     auto expect = [&](auto pred) {
         std::vector<asset> subset;
@@ -524,8 +538,9 @@ TEST_CASE("list filters by kind, tag and campaign", "[asset_store][list]") {
 
 TEST_CASE("update with a stale revision changes nothing", "[asset_store][update]") {
     store_env env;
-    auto [a, v] = env.create(meta("Áp phích Nghị quyết 71", {"chuyển đổi số"}, asset_kind::poster, k_campaign_71),
-                             "bytes");
+    auto [a, v] = env.create(
+        meta("Áp phích Nghị quyết 71", {"chuyển đổi số"}, asset_kind::poster, k_campaign_71),
+        "bytes");
     asset_metadata_patch p;
     p.title = "Tiêu đề mới";
     p.tags = std::vector<std::string>{"giáo dục"};
@@ -578,7 +593,8 @@ TEST_CASE("update moves index entries", "[asset_store][update]") {
     auto [a, v] = env.create(meta("Áp phích Nghị quyết 71", {"chuyển đổi số", "nghị quyết"},
                                   asset_kind::poster, k_campaign_71),
                              "bytes");
-    auto [other, ov] = env.create(meta("Áp phích khác", {"chuyển đổi số"}, asset_kind::poster), "other");
+    auto [other, ov] =
+        env.create(meta("Áp phích khác", {"chuyển đổi số"}, asset_kind::poster), "other");
     auto ids_for = [&](asset_filter f) { return list_all(*env.assets, f, 10); };
     auto by_tag = [](std::string t) {
         asset_filter f;
@@ -635,10 +651,11 @@ TEST_CASE("update moves index entries", "[asset_store][update]") {
 
 TEST_CASE("trash and restore", "[asset_store][trash]") {
     store_env env;
-    auto [a, va] = env.create(meta("Video tuyển sinh", {"tuyển sinh"}, asset_kind::video, k_campaign_71),
-                              "video a", "tuyen-sinh.mp4", "video/mp4");
-    auto [b, vb] = env.create(meta("Video hướng nghiệp", {"tuyển sinh"}, asset_kind::video), "video b",
-                              "huong-nghiep.mp4", "video/mp4");
+    auto [a, va] =
+        env.create(meta("Video tuyển sinh", {"tuyển sinh"}, asset_kind::video, k_campaign_71),
+                   "video a", "tuyen-sinh.mp4", "video/mp4");
+    auto [b, vb] = env.create(meta("Video hướng nghiệp", {"tuyển sinh"}, asset_kind::video),
+                              "video b", "huong-nghiep.mp4", "video/mp4");
     asset_filter live;
     asset_filter trashed;
     trashed.trashed = true;
@@ -688,7 +705,8 @@ TEST_CASE("trash and restore", "[asset_store][trash]") {
         CHECK_FALSE(r->deleted_at.has_value());
         CHECK(r->revision == 3);
         CHECK(r->updated_at == k_start + 20'000);
-        CHECK(list_all(*env.assets, live, 10) == std::vector<std::string>{b.id.to_string(), a.id.to_string()});
+        CHECK(list_all(*env.assets, live, 10) ==
+              std::vector<std::string>{b.id.to_string(), a.id.to_string()});
         CHECK(list_all(*env.assets, trashed, 10).empty());
         CHECK(list_all(*env.assets, trashed_tag, 10).empty());
 
@@ -711,8 +729,9 @@ TEST_CASE("trash and restore", "[asset_store][trash]") {
 TEST_CASE("purge", "[asset_store][purge]") {
     store_env env;
     const std::string bytes = "\xff\xd8\xff\xe0 Ảnh tốt nghiệp";
-    auto [a, v] = env.create(meta("Ảnh tốt nghiệp", {"tốt nghiệp"}, asset_kind::poster, k_campaign_2011), bytes,
-                             "anh.jpg", "image/jpeg");
+    auto [a, v] =
+        env.create(meta("Ảnh tốt nghiệp", {"tốt nghiệp"}, asset_kind::poster, k_campaign_2011),
+                   bytes, "anh.jpg", "image/jpeg");
     auto path = env.blobs->path_of(v.sha256);
     REQUIRE(fs::exists(path));
 
@@ -773,7 +792,8 @@ TEST_CASE("purge keeps blobs that other assets still reference", "[asset_store][
     const std::string own = "%PDF-1.7\n Phụ lục";
     auto [a, va1] = env.create(meta("Thông tư 29"), shared, "tt29.pdf", "application/pdf");
     auto va2 = env.add_version(a.id, own, "phu-luc.pdf");
-    auto [b, vb] = env.create(meta("Thông tư 29 (bản gửi trường)"), shared, "tt29.pdf", "application/pdf");
+    auto [b, vb] =
+        env.create(meta("Thông tư 29 (bản gửi trường)"), shared, "tt29.pdf", "application/pdf");
     REQUIRE(env.assets->ref_count(va1.sha256) == 2);
     REQUIRE(env.assets->stats().blob_count == 2);
 
@@ -817,10 +837,11 @@ TEST_CASE("reopening the database keeps everything", "[asset_store][restart]") {
     std::vector<asset> created;
     for (int i = 0; i < 12; ++i) {
         env.now += 1000;
-        created.push_back(env.create(meta("Bản tin số " + std::to_string(i), {"bản tin"},
-                                          i % 2 ? asset_kind::video : asset_kind::poster, k_campaign_71),
-                                     bytes_for(i))
-                              .first);
+        created.push_back(
+            env.create(meta("Bản tin số " + std::to_string(i), {"bản tin"},
+                            i % 2 ? asset_kind::video : asset_kind::poster, k_campaign_71),
+                       bytes_for(i))
+                .first);
     }
     auto v2 = env.add_version(created[0].id, "bản 2 của bản tin 0");
     asset_metadata_patch p;
@@ -875,7 +896,8 @@ TEST_CASE("database::open refuses a newer schema version", "[database]") {
         // The marker lives in the default column family; no public API writes
         // it, so reach the RocksDB handles directly.
         auto& h = env.db->handles();
-        auto s = h.db->Put(kho::storage::sync_write(), h[kho::storage::cf::meta], "schema_version", "2");
+        auto s =
+            h.db->Put(kho::storage::sync_write(), h[kho::storage::cf::meta], "schema_version", "2");
         REQUIRE(s.ok());
     }
     env.close();
@@ -889,7 +911,8 @@ TEST_CASE("database::open writes and checks the schema version", "[database]") {
     store_env env;
     std::string stored;
     auto& h = env.db->handles();
-    auto s = h.db->Get(rocksdb::ReadOptions(), h[kho::storage::cf::meta], "schema_version", &stored);
+    auto s =
+        h.db->Get(rocksdb::ReadOptions(), h[kho::storage::cf::meta], "schema_version", &stored);
     REQUIRE(s.ok());
     CHECK(stored == std::to_string(database::schema_version));
 }
@@ -910,7 +933,8 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
         const std::string token = **first;
         CHECK(token.starts_with("kho_"));
         CHECK(token.size() == 4 + 43);
-        CHECK(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 4) ==
+        CHECK(token.find_first_not_of(
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 4) ==
               std::string::npos);
 
         auto second = env.tokens->ensure_bootstrap(std::nullopt);
@@ -922,9 +946,9 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
         CHECK(who->id == "admin");
         CHECK(who->role == "admin");
 
-        for (std::string other : {std::string(), std::string("kho_"), token + "x", token.substr(0, token.size() - 1),
-                                  std::string("Bearer ") + token, token_store::generate(),
-                                  std::string(300, 'a')}) {
+        for (std::string other :
+             {std::string(), std::string("kho_"), token + "x", token.substr(0, token.size() - 1),
+              std::string("Bearer ") + token, token_store::generate(), std::string(300, 'a')}) {
             auto r = env.tokens->authenticate(other);
             INFO("token " << other);
             REQUIRE_FALSE(r.has_value());
@@ -949,9 +973,10 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
         CHECK(env.tokens->authenticate(provided).has_value());
     }
     SECTION("a provided token is validated") {
-        for (std::string bad : {std::string(), std::string("short"), std::string(19, 'a'), std::string(257, 'a'),
-                                std::string("kho_token with spaces 123"), std::string("kho_mật-khẩu-quản-trị-2025"),
-                                std::string("kho_tab\there-1234567890"), std::string("kho_newline\n1234567890")}) {
+        for (std::string bad :
+             {std::string(), std::string("short"), std::string(19, 'a'), std::string(257, 'a'),
+              std::string("kho_token with spaces 123"), std::string("kho_mật-khẩu-quản-trị-2025"),
+              std::string("kho_tab\there-1234567890"), std::string("kho_newline\n1234567890")}) {
             auto r = env.tokens->ensure_bootstrap(bad);
             INFO("token " << bad);
             REQUIRE_FALSE(r.has_value());

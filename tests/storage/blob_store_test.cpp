@@ -21,13 +21,15 @@ using kho::storage::local_blob_store;
 
 namespace {
 
-constexpr const char* k_sha256_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-constexpr const char* k_sha256_empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* k_sha256_abc =
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+constexpr const char* k_sha256_empty =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr std::uint64_t k_no_limit = std::uint64_t{1} << 40;
 
 // A fresh directory under /tmp, removed with everything in it.
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string pattern = (fs::temp_directory_path() / "kho-blob-test-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
@@ -43,7 +45,7 @@ public:
     temp_dir& operator=(const temp_dir&) = delete;
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -174,7 +176,8 @@ TEST_CASE("hashing matches known vectors", "[blob_store]") {
     }
     SECTION("a megabyte in uneven chunks equals the one-shot digest") {
         std::string content;
-        for (int i = 0; content.size() < (1u << 20); ++i) content += "Áp phích Nghị quyết 71 - " + std::to_string(i) + "\n";
+        for (int i = 0; content.size() < (1u << 20); ++i)
+            content += "Áp phích Nghị quyết 71 - " + std::to_string(i) + "\n";
         auto w = f.begin();
         size_t pos = 0;
         size_t chunk = 1;
@@ -297,8 +300,9 @@ TEST_CASE("place refuses a malformed digest", "[blob_store]") {
     auto w = f.begin();
     REQUIRE(w.write("abc", 3).has_value());
     REQUIRE(w.finish().has_value());
-    for (const std::string& bad : std::vector<std::string>{"", "abc", "../../../../etc/passwd", std::string(64, 'g'),
-                            std::string(k_sha256_abc).substr(0, 63)}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "abc", "../../../../etc/passwd", std::string(64, 'g'),
+                                  std::string(k_sha256_abc).substr(0, 63)}) {
         auto r = f.store->place(w, blob_info{bad, 3});
         CHECK_FALSE(r.has_value());
     }
@@ -323,7 +327,8 @@ TEST_CASE("open_read", "[blob_store]") {
         CHECK(missing.error().code == errc::not_found);
     }
     SECTION("not a digest") {
-        for (std::string bad : {"", "../tmp", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"}) {
+        for (std::string bad :
+             {"", "../tmp", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"}) {
             auto r = f.store->open_read(bad);
             REQUIRE_FALSE(r.has_value());
             CHECK(r.error().code == errc::not_found);
@@ -391,7 +396,8 @@ TEST_CASE("clean_tmp removes upload leftovers only", "[blob_store]") {
     CHECK_FALSE(fs::exists(f.tmp() / "upload-0123456789abcdef.part"));
     CHECK_FALSE(fs::exists(f.tmp() / "upload-"));
     // Subdirectories (resumable uploads) and their contents stay.
-    CHECK(fs::is_regular_file(f.tmp() / "resumable-01KAZ8MSBS7RQ4ZV1D8XE9J2MN" / "upload-chunk-0001"));
+    CHECK(fs::is_regular_file(f.tmp() / "resumable-01KAZ8MSBS7RQ4ZV1D8XE9J2MN" /
+                              "upload-chunk-0001"));
     CHECK(fs::is_regular_file(f.tmp() / "upload-session" / "state.json"));
     CHECK(fs::is_regular_file(f.tmp() / "README"));
     CHECK(count_entries(f.tmp()) == 3);
@@ -406,8 +412,8 @@ TEST_CASE("clean_tmp on an empty tmp directory", "[blob_store]") {
 
 TEST_CASE("for_each lists every blob", "[blob_store]") {
     fixture f;
-    std::vector<std::string> contents{"abc", "", "Áp phích Nghị quyết 71", "Infographic chuyển đổi số",
-                                      std::string(100000, 'v')};
+    std::vector<std::string> contents{"abc", "", "Áp phích Nghị quyết 71",
+                                      "Infographic chuyển đổi số", std::string(100000, 'v')};
     std::map<std::string, std::uint64_t> expected;
     for (const auto& c : contents) {
         auto [info, fresh] = f.put(c);

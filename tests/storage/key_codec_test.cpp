@@ -15,9 +15,9 @@ namespace {
 
 // RocksDB's default comparator: unsigned bytes, shorter prefix first.
 bool bytewise_less(std::string_view a, std::string_view b) {
-    return std::lexicographical_compare(
-        a.begin(), a.end(), b.begin(), b.end(),
-        [](char x, char y) { return static_cast<unsigned char>(x) < static_cast<unsigned char>(y); });
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+    });
 }
 
 std::string u32_key(std::uint32_t v) {
@@ -70,11 +70,13 @@ TEST_CASE("big-endian integer encoding", "[key_codec]") {
         CHECK(read_u64_be(std::string_view(key).substr(5)) == 9);
     }
     SECTION("read back") {
-        for (std::uint32_t v : {0u, 1u, 127u, 128u, 255u, 256u, 65535u, 0x80000000u, 0xfffffffeu, 0xffffffffu})
+        for (std::uint32_t v :
+             {0u, 1u, 127u, 128u, 255u, 256u, 65535u, 0x80000000u, 0xfffffffeu, 0xffffffffu})
             CHECK(read_u32_be(u32_key(v)) == v);
-        for (std::uint64_t v : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0x7f}, std::uint64_t{0x80},
-                                std::uint64_t{0xffffffff}, std::uint64_t{0x100000000},
-                                std::uint64_t{1764133332345}, std::numeric_limits<std::uint64_t>::max()})
+        for (std::uint64_t v :
+             {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0x7f}, std::uint64_t{0x80},
+              std::uint64_t{0xffffffff}, std::uint64_t{0x100000000}, std::uint64_t{1764133332345},
+              std::numeric_limits<std::uint64_t>::max()})
             CHECK(read_u64_be(u64_key(v)) == v);
     }
     SECTION("only the first 4 / 8 bytes are read") {
@@ -149,17 +151,17 @@ TEST_CASE("counter encoding", "[key_codec]") {
         CHECK(encode_counter(1) == bytes({1, 0, 0, 0, 0, 0, 0, 0}));
         CHECK(encode_counter(0x0102) == bytes({2, 1, 0, 0, 0, 0, 0, 0}));
         CHECK(encode_counter(-1) == std::string(8, '\xff'));
-        CHECK(encode_counter(std::numeric_limits<std::int64_t>::min()) == bytes({0, 0, 0, 0, 0, 0, 0, 0x80}));
+        CHECK(encode_counter(std::numeric_limits<std::int64_t>::min()) ==
+              bytes({0, 0, 0, 0, 0, 0, 0, 0x80}));
         CHECK(encode_counter(std::numeric_limits<std::int64_t>::max()) ==
               bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}));
     }
     SECTION("round trip including negatives") {
-        for (std::int64_t v : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{2},
-                               std::int64_t{-2}, std::int64_t{255}, std::int64_t{256}, std::int64_t{-256},
-                               std::int64_t{2'457'600}, std::int64_t{-2'457'600},
-                               std::int64_t{5'000'000'000'000},
-                               std::numeric_limits<std::int64_t>::min(),
-                               std::numeric_limits<std::int64_t>::max()}) {
+        for (std::int64_t v :
+             {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{2}, std::int64_t{-2},
+              std::int64_t{255}, std::int64_t{256}, std::int64_t{-256}, std::int64_t{2'457'600},
+              std::int64_t{-2'457'600}, std::int64_t{5'000'000'000'000},
+              std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
             INFO(v);
             CHECK(decode_counter(encode_counter(v)) == v);
         }
@@ -171,7 +173,8 @@ TEST_CASE("counter encoding", "[key_codec]") {
     }
     SECTION("sums of decoded operands (what the merge operator does)") {
         std::int64_t total = 0;
-        for (std::int64_t delta : {1, 1, -1, 5, -6, 3}) total = decode_counter(encode_counter(total + delta));
+        for (std::int64_t delta : {1, 1, -1, 5, -6, 3})
+            total = decode_counter(encode_counter(total + delta));
         CHECK(total == 3);
     }
     SECTION("wrong size decodes as zero") {
@@ -214,14 +217,17 @@ TEST_CASE("prefix_successor", "[key_codec]") {
             std::string s(rng() % (max_len + 1), '\0');
             for (auto& ch : s) {
                 auto r = rng() % 4;
-                ch = static_cast<char>(favour_ff && r == 0 ? 0xff : favour_ff && r == 1 ? 0x00 : rng() % 256);
+                ch = static_cast<char>(favour_ff && r == 0   ? 0xff
+                                       : favour_ff && r == 1 ? 0x00
+                                                             : rng() % 256);
             }
             return s;
         };
         for (int i = 0; i < 5000; ++i) {
             auto prefix = random_string(6, true);
             auto upper = prefix_successor(prefix);
-            bool all_ff = std::all_of(prefix.begin(), prefix.end(), [](char c) { return c == '\xff'; });
+            bool all_ff =
+                std::all_of(prefix.begin(), prefix.end(), [](char c) { return c == '\xff'; });
             if (all_ff) {
                 REQUIRE(upper.empty());
                 continue;

@@ -2,12 +2,12 @@
 
 #include "tests/support/server_process.hpp"
 
+#include <openssl/evp.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/evp.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -50,7 +50,8 @@ struct http_client::impl {
         http_response r;
         auto& msg = p.get();
         r.status = static_cast<int>(msg.result_int());
-        for (const auto& f : msg) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        for (const auto& f : msg)
+            r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
         if (!msg.keep_alive()) stream.reset();
         return r;
     }
@@ -66,10 +67,14 @@ struct http_client::impl {
     }
 };
 
-http_client::http_client(std::uint16_t port) : impl_(std::make_unique<impl>()) { impl_->port = port; }
+http_client::http_client(std::uint16_t port) : impl_(std::make_unique<impl>()) {
+    impl_->port = port;
+}
 http_client::~http_client() = default;
 
-void http_client::close() { impl_->stream.reset(); }
+void http_client::close() {
+    impl_->stream.reset();
+}
 
 http_response http_client::request(const std::string& method, const std::string& target,
                                    const header_fields& headers, const std::string& body) {
@@ -121,7 +126,8 @@ http_response http_client::upload(const std::string& method, const std::string& 
             char size_line[32];
             int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
             std::vector<asio::const_buffer> parts{asio::buffer(size_line, static_cast<size_t>(len)),
-                                                  asio::buffer(buf.data(), n), asio::buffer("\r\n", 2)};
+                                                  asio::buffer(buf.data(), n),
+                                                  asio::buffer("\r\n", 2)};
             asio::write(impl_->stream->socket(), parts, ec);
         }
         if (ec) break;  // the server answered early and closed: read its answer
@@ -201,7 +207,9 @@ std::size_t byte_stream::fill(char* buf, std::size_t cap) {
 sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
     EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
 }
-sha256_stream::~sha256_stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+sha256_stream::~sha256_stream() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 void sha256_stream::update(std::string_view d) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
 }

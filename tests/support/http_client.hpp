@@ -28,7 +28,7 @@ struct http_response {
 using body_generator = std::function<std::size_t(char* buf, std::size_t cap)>;
 
 class http_client {
-public:
+  public:
     explicit http_client(std::uint16_t port);
     ~http_client();
 
@@ -48,7 +48,7 @@ public:
 
     void close();
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };
@@ -62,11 +62,11 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
 
 // Deterministic pseudo-random bytes: the same seed gives the same stream.
 class byte_stream {
-public:
+  public:
     byte_stream(std::uint64_t seed, std::uint64_t length) : state_(seed | 1), remaining_(length) {}
     std::size_t fill(char* buf, std::size_t cap);
 
-private:
+  private:
     std::uint64_t state_;
     std::uint64_t remaining_;
 };
@@ -75,13 +75,13 @@ private:
 std::string sha256_hex(std::string_view data);
 
 class sha256_stream {
-public:
+  public:
     sha256_stream();
     ~sha256_stream();
     void update(std::string_view data);
     std::string finish();
 
-private:
+  private:
     void* ctx_;
 };
 

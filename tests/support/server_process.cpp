@@ -45,12 +45,18 @@ void server_process::start() {
     std::error_code ec;
     fs::remove(port_file_, ec);
     std::vector<std::string> args{KHO_SERVER_PATH,
-                                  "--data-dir", options_.data_dir.string(),
-                                  "--listen", "127.0.0.1:0",
-                                  "--port-file", port_file_.string(),
-                                  "--access-log", (options_.data_dir.parent_path() / "access.log").string(),
-                                  "--threads", "2",
-                                  "--shutdown-grace", "5"};
+                                  "--data-dir",
+                                  options_.data_dir.string(),
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--port-file",
+                                  port_file_.string(),
+                                  "--access-log",
+                                  (options_.data_dir.parent_path() / "access.log").string(),
+                                  "--threads",
+                                  "2",
+                                  "--shutdown-grace",
+                                  "5"};
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");

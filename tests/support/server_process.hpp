@@ -3,9 +3,9 @@
 // directory under /tmp, an ephemeral loopback port, a known admin token.
 // Restart keeps the data directory; kill9() simulates a crash.
 
+#include <sys/types.h>
 #include <filesystem>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace kho::test {
@@ -13,8 +13,8 @@ namespace kho::test {
 inline constexpr const char* admin_token = "kho_test_admin_token_0123456789abcdefXYZ";
 
 struct server_options {
-    std::vector<std::string> extra_args;  // e.g. {"--max-upload-bytes", "1000"}
-    std::filesystem::path data_dir;       // empty: a new temporary directory
+    std::vector<std::string> extra_args;                   // e.g. {"--max-upload-bytes", "1000"}
+    std::filesystem::path data_dir;                        // empty: a new temporary directory
     std::vector<std::pair<std::string, std::string>> env;  // extra environment
 };
 
@@ -25,7 +25,7 @@ inline server_options with_args(std::vector<std::string> args) {
 }
 
 class server_process {
-public:
+  public:
     explicit server_process(server_options options = {});
     ~server_process();  // SIGTERM, wait, remove the temporary directory
     server_process(const server_process&) = delete;
@@ -50,7 +50,7 @@ public:
     // What the server printed on stderr so far.
     std::string log() const;
 
-private:
+  private:
     server_options options_;
     bool owns_dir_ = false;
     pid_t pid_ = -1;
