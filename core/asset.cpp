@@ -126,31 +126,42 @@ result<asset_metadata_patch> parse_metadata_patch(const json& body) {
     return p;
 }
 
+namespace {
+
+// The fields shared by the stored record and the API view; times differ
+// (integers in storage, RFC 3339 in the API) and are added by each.
+json asset_fields(const asset& a) {
+    return json{{"id", a.id.to_string()},
+                {"title", a.meta.title},
+                {"description", a.meta.description},
+                {"tags", a.meta.tags},
+                {"kind", to_string(a.meta.kind)},
+                {"campaign", a.meta.campaign},
+                {"language", a.meta.language},
+                {"revision", a.revision},
+                {"version_count", a.version_count},
+                {"created_by", a.created_by}};
+}
+
+json version_fields(const asset_version& v) {
+    return json{{"number", v.number},       {"sha256", v.sha256},
+                {"size", v.size},           {"content_type", v.content_type},
+                {"file_name", v.file_name}, {"uploaded_by", v.uploaded_by}};
+}
+
+}  // namespace
+
 std::string encode_record(const asset& a) {
-    json j{{"id", a.id.to_string()},
-           {"title", a.meta.title},
-           {"description", a.meta.description},
-           {"tags", a.meta.tags},
-           {"kind", to_string(a.meta.kind)},
-           {"campaign", a.meta.campaign},
-           {"language", a.meta.language},
-           {"revision", a.revision},
-           {"version_count", a.version_count},
-           {"created_by", a.created_by},
-           {"created_at", a.created_at},
-           {"updated_at", a.updated_at}};
+    json j = asset_fields(a);
+    j["created_at"] = a.created_at;
+    j["updated_at"] = a.updated_at;
     if (a.deleted_at) j["deleted_at"] = *a.deleted_at;
     return j.dump();
 }
 
 std::string encode_record(const asset_version& v) {
-    json j{{"number", v.number},
-           {"sha256", v.sha256},
-           {"size", v.size},
-           {"content_type", v.content_type},
-           {"file_name", v.file_name},
-           {"uploaded_by", v.uploaded_by},
-           {"created_at", v.created_at}};
+    json j = version_fields(v);
+    j["created_at"] = v.created_at;
     return j.dump();
 }
 
@@ -197,30 +208,17 @@ result<asset_version> decode_version_record(std::string_view bytes) {
 }
 
 json to_api_json(const asset& a) {
-    json j{{"id", a.id.to_string()},
-           {"title", a.meta.title},
-           {"description", a.meta.description},
-           {"tags", a.meta.tags},
-           {"kind", to_string(a.meta.kind)},
-           {"campaign", a.meta.campaign},
-           {"language", a.meta.language},
-           {"revision", a.revision},
-           {"version_count", a.version_count},
-           {"created_by", a.created_by},
-           {"created_at", format_rfc3339(a.created_at)},
-           {"updated_at", format_rfc3339(a.updated_at)},
-           {"deleted_at", a.deleted_at ? json(format_rfc3339(*a.deleted_at)) : json(nullptr)}};
+    json j = asset_fields(a);
+    j["created_at"] = format_rfc3339(a.created_at);
+    j["updated_at"] = format_rfc3339(a.updated_at);
+    j["deleted_at"] = a.deleted_at ? json(format_rfc3339(*a.deleted_at)) : json(nullptr);
     return j;
 }
 
 json to_api_json(const asset_version& v) {
-    return json{{"number", v.number},
-                {"sha256", v.sha256},
-                {"size", v.size},
-                {"content_type", v.content_type},
-                {"file_name", v.file_name},
-                {"uploaded_by", v.uploaded_by},
-                {"created_at", format_rfc3339(v.created_at)}};
+    json j = version_fields(v);
+    j["created_at"] = format_rfc3339(v.created_at);
+    return j;
 }
 
 }  // namespace kho

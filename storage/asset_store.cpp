@@ -346,11 +346,7 @@ result<asset> asset_store::trash(const ulid& id, std::optional<std::uint64_t> ex
     a->deleted_at = clock_.now();
     a->revision += 1;
     a->updated_at = *a->deleted_at;
-    auto& h = db_.handles();
-    auto s = h.db->Put(sync_write(), h[cf::assets], id.raw(), encode_record(*a));
-    if (!s.ok()) return to_error(s, "trash asset");
-    invalidate(id);
-    return a;
+    return put_record(std::move(*a), "trash asset");
 }
 
 result<asset> asset_store::restore(const ulid& id) {
@@ -361,10 +357,14 @@ result<asset> asset_store::restore(const ulid& id) {
     a->deleted_at.reset();
     a->revision += 1;
     a->updated_at = clock_.now();
+    return put_record(std::move(*a), "restore asset");
+}
+
+result<asset> asset_store::put_record(asset a, std::string_view what) {
     auto& h = db_.handles();
-    auto s = h.db->Put(sync_write(), h[cf::assets], id.raw(), encode_record(*a));
-    if (!s.ok()) return to_error(s, "restore asset");
-    invalidate(id);
+    auto s = h.db->Put(sync_write(), h[cf::assets], a.id.raw(), encode_record(a));
+    if (!s.ok()) return to_error(s, what);
+    invalidate(a.id);
     return a;
 }
 

@@ -88,6 +88,8 @@ class asset_store {
     std::mutex& asset_lock(const ulid& id) const;
     std::mutex& blob_lock(const std::string& sha256_hex) const;
     result<bool> place_blob(blob_writer& writer, const blob_info& blob);
+    // Commits a changed asset record alone (caller holds the asset's lock).
+    result<asset> put_record(asset a, std::string_view what);
 
     // Decoded records of recently read assets and versions: a download reads
     // both, and decoding JSON was the largest cost of a small download.

@@ -7,6 +7,8 @@
 // Only for the schema-version test, which has to write the marker directly.
 #include "storage/rocks.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -36,29 +38,12 @@ using kho::storage::token_store;
 
 namespace {
 
+using kho::test::temp_dir;
+
 // 2025-11-26T05:02:12.000Z
 constexpr kho::unix_ms k_start = 1764133332000;
 const std::string k_campaign_71 = "Nghị quyết 71-NQ/TW";
 const std::string k_campaign_2011 = "Ngày Nhà giáo Việt Nam 20/11";
-
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "kho-store-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
 
 struct staged {
     blob_writer writer;

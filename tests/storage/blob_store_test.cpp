@@ -1,6 +1,8 @@
 #include "storage/blob_store.hpp"
 #include "storage/sha256.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -21,33 +23,13 @@ using kho::storage::local_blob_store;
 
 namespace {
 
+using kho::test::temp_dir;
+
 constexpr const char* k_sha256_abc =
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 constexpr const char* k_sha256_empty =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr std::uint64_t k_no_limit = std::uint64_t{1} << 40;
-
-// A fresh directory under /tmp, removed with everything in it.
-class temp_dir {
-  public:
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "kho-blob-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        // place() makes blobs read-only; the directories stay writable, so
-        // remove_all can unlink them.
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
 
 std::size_t count_entries(const fs::path& dir) {
     std::size_t n = 0;
