@@ -36,8 +36,9 @@ result<void> upload_sink::sniff_and_flush() {
 
 result<void> upload_sink::write(std::string_view chunk) {
     if (type_) return writer_.write(chunk.data(), chunk.size());
-    if (chunk.size() >
-        limits_.max_upload_bytes - std::min<std::uint64_t>(head_.size(), limits_.max_upload_bytes))
+    // Still collecting the head for sniffing: the writer's size limit does not
+    // see these bytes yet, so check it here.
+    if (head_.size() + chunk.size() > limits_.max_upload_bytes)
         return make_error(
             errc::payload_too_large,
             "the upload is larger than " + std::to_string(limits_.max_upload_bytes) + " bytes");

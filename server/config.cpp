@@ -29,7 +29,10 @@ parse_outcome parse_config(int argc, char** argv) {
     c.threads = std::max(1u, std::thread::hardware_concurrency());
     CLI::App cli{"kho-server: the content repository of the education communication campaign"};
     cli.set_version_flag("--version", "kho 0.1.0");
-    cli.option_defaults()->always_capture_default();
+    // The last occurrence of a flag wins, as in most Unix tools (a wrapper
+    // script may append an override).
+    cli.option_defaults()->always_capture_default()->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeLast);
 
     std::int64_t header_timeout = c.header_timeout.count();
     std::int64_t idle_timeout = c.idle_timeout.count();
@@ -40,24 +43,35 @@ parse_outcome parse_config(int argc, char** argv) {
 
     cli.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("KHO_LISTEN");
     cli.add_option("--data-dir", data_dir, "data directory")->envname("KHO_DATA_DIR");
-    cli.add_option("--threads", c.threads, "HTTP I/O threads")->envname("KHO_THREADS");
+    cli.add_option("--threads", c.threads, "HTTP I/O threads")
+        ->check(CLI::Range(1u, 256u))
+        ->envname("KHO_THREADS");
     cli.add_option("--blocking-threads", c.blocking_threads, "threads for fsync and commits")
+        ->check(CLI::Range(1u, 64u))
         ->envname("KHO_BLOCKING_THREADS");
     cli.add_option("--max-upload-bytes", c.max_upload_bytes, "largest upload")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50))
         ->envname("KHO_MAX_UPLOAD_BYTES");
     cli.add_option("--max-json-bytes", c.max_json_bytes, "largest JSON body")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30))
         ->envname("KHO_MAX_JSON_BYTES");
     cli.add_option("--max-header-bytes", c.max_header_bytes, "largest request header (431 beyond)")
+        ->check(CLI::Range(1024u, 1u << 20))
         ->envname("KHO_MAX_HEADER_BYTES");
     cli.add_option("--max-connections", c.max_connections, "connections served at once")
+        ->check(CLI::Range(1u, 1000000u))
         ->envname("KHO_MAX_CONNECTIONS");
     cli.add_option("--header-timeout", header_timeout, "seconds for a first request header")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->envname("KHO_HEADER_TIMEOUT");
     cli.add_option("--idle-timeout", idle_timeout, "keep-alive seconds between requests")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->envname("KHO_IDLE_TIMEOUT");
     cli.add_option("--io-timeout", io_timeout, "longest pause in seconds reading or writing a body")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->envname("KHO_IO_TIMEOUT");
     cli.add_option("--shutdown-grace", grace, "seconds in-flight requests get on shutdown")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600}))
         ->envname("KHO_SHUTDOWN_GRACE");
     cli.add_option("--access-log", c.access_log, "access log: -, off or a file path")
         ->envname("KHO_ACCESS_LOG");

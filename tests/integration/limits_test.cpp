@@ -238,3 +238,31 @@ TEST_CASE("SIGTERM lets an in-flight upload finish, closes idle connections and 
     REQUIRE(list["items"].size() == 1);
     CHECK(list["items"][0]["title"] == "slow.png");
 }
+
+TEST_CASE(
+    "bad configuration and a data directory in use are refused at start with a clear message") {
+    auto start_error = [](server_options options) -> std::string {
+        try {
+            server_process s(std::move(options));
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return {};
+    };
+    CHECK_THAT(start_error(with_args({"--threads", "0"})), Catch::Contains("--threads"));
+    CHECK_THAT(start_error(with_args({"--listen", "nowhere"})),
+               Catch::Contains("--listen must be HOST:PORT"));
+    CHECK_THAT(start_error(with_args({"--listen", "256.1.1.1:80"})),
+               Catch::Contains("bad address"));
+    CHECK_THAT(start_error(with_args({"--max-upload-bytes", "-5"})),
+               Catch::Contains("--max-upload-bytes"));
+    CHECK_THAT(start_error(with_args({"--io-timeout", "abc"})), Catch::Contains("--io-timeout"));
+    CHECK_THAT(start_error(with_args({"--no-such-flag"})), Catch::Contains("no-such-flag"));
+
+    server_process first;
+    server_options second;
+    second.data_dir = first.data_dir();
+    CHECK_THAT(start_error(second), Catch::Contains("in use by another kho process"));
+    http_client c(first.port());
+    CHECK(c.request("GET", "/readyz").status == 200);
+}
