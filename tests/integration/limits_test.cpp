@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace kho::test;
@@ -265,4 +266,35 @@ TEST_CASE(
     CHECK_THAT(start_error(second), Catch::Contains("in use by another kho process"));
     http_client c(first.port());
     CHECK(c.request("GET", "/readyz").status == 200);
+}
+
+TEST_CASE("a client that stops reading a download is cut off after the I/O timeout") {
+    server_process server(with_args({"--io-timeout", "1", "--allowed-types", "*"}));
+    http_client c(server.port());
+    const std::uint64_t size = 64u << 20;
+    byte_stream gen(5, size);
+    auto up = c.upload("POST", "/api/v1/assets?filename=big.bin", auth(), size,
+                       [&](char* buf, std::size_t cap) { return gen.fill(buf, cap); });
+    REQUIRE(up.status == 201);
+    auto id = json::parse(up.body)["id"].get<std::string>();
+
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.open(asio::ip::tcp::v4());
+    s.set_option(asio::socket_base::receive_buffer_size(4096));
+    s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    asio::write(s, asio::buffer("GET /api/v1/assets/" + id + "/original HTTP/1.1\r\nHost: a\r\n" +
+                                auth_line() + "\r\n"));
+    // Read nothing. The server must give up on this connection by itself.
+    auto log_path = server.data_dir().parent_path() / "access.log";
+    bool aborted = false;
+    for (int i = 0; i < 100 && !aborted; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ifstream in(log_path);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.find("\"aborted\":true") != std::string::npos) aborted = true;
+    }
+    CHECK(aborted);
+    CHECK(c.request("GET", "/healthz").status == 200);
 }
