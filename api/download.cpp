@@ -37,7 +37,7 @@ void set_validators(response& r, const validators& v) {
 response build_download(const request& req, download_spec spec) {
     const validators v{"\"" + spec.sha256 + "\"", spec.last_modified};
     const std::uint64_t size = spec.file.size;
-    auto fd = std::make_shared<storage::unique_fd>(std::move(spec.file.fd));
+    auto fd = std::move(spec.file.fd);
 
     response r;
     set_validators(r, v);

@@ -19,6 +19,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -220,7 +221,11 @@ const std::string& http_date_now() {
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
-    for (char c : value) out += (c == '\r' || c == '\n') ? ' ' : c;
+    auto at = out.size();
+    out.append(value);
+    for (auto i = out.find_first_of("\r\n", at); i != std::string::npos;
+         i = out.find_first_of("\r\n", i))
+        out[i] = ' ';
     out.append("\r\n");
 }
 
@@ -250,25 +255,29 @@ asio::awaitable<bool> session::impl::write_response(api::response& resp, bool ke
     // followed by sendfile.
     const bool send_body = !head_only && !no_body;
     if (send_body && length <= k_coalesce_limit) {
+        // Not zero-filled: every byte is written before it is sent.
+        std::unique_ptr<char[]> body(new char[length]);
+        std::size_t at = 0;
         for (const auto& seg : resp.body) {
             if (const auto* bytes = std::get_if<std::string>(&seg)) {
-                head.append(*bytes);
+                std::memcpy(body.get() + at, bytes->data(), bytes->size());
+                at += bytes->size();
                 continue;
             }
             const auto& file = std::get<api::file_segment>(seg);
-            auto at = head.size();
-            head.resize(at + file.length);
             std::uint64_t done = 0;
             while (done < file.length) {
-                ssize_t n = ::pread(file.fd->get(), head.data() + at + done, file.length - done,
+                ssize_t n = ::pread(file.fd->get(), body.get() + at, file.length - done,
                                     static_cast<off_t>(file.offset + done));
                 if (n < 0 && errno == EINTR) continue;
                 if (n <= 0) co_return false;  // the file is shorter than its metadata says
                 done += static_cast<std::uint64_t>(n);
+                at += static_cast<std::size_t>(n);
             }
         }
+        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.get(), at)};
         stream.expires_after(env.config.io_timeout);
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+        auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
         if (ec) co_return false;
         bytes_out += length;
         co_return true;

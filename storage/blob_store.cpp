@@ -137,6 +137,10 @@ result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info)
 
 result<blob_file> local_blob_store::open_read(const std::string& hex) const {
     if (!is_sha256_hex(hex)) return make_error(errc::not_found, "no such blob");
+    {
+        std::lock_guard lock(open_files_mutex_);
+        if (auto it = open_files_.find(hex); it != open_files_.end()) return it->second;
+    }
     auto path = path_of(hex);
     unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
@@ -145,7 +149,12 @@ result<blob_file> local_blob_store::open_read(const std::string& hex) const {
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return io_error("stat " + path.string(), errno);
-    return blob_file{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
+    blob_file file{std::make_shared<unique_fd>(std::move(fd)),
+                   static_cast<std::uint64_t>(st.st_size)};
+    std::lock_guard lock(open_files_mutex_);
+    if (open_files_.size() >= k_open_files) open_files_.clear();
+    open_files_.emplace(hex, file);
+    return file;
 }
 
 bool local_blob_store::exists(const std::string& hex) const {
@@ -155,6 +164,10 @@ bool local_blob_store::exists(const std::string& hex) const {
 
 result<void> local_blob_store::remove(const std::string& hex) {
     if (!is_sha256_hex(hex)) return make_error(errc::internal, "bad digest");
+    {
+        std::lock_guard lock(open_files_mutex_);
+        open_files_.erase(hex);
+    }
     auto path = path_of(hex);
     if (::unlink(path.c_str()) != 0) {
         if (errno == ENOENT) return ok();  // already gone: nothing to make durable

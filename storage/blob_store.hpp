@@ -20,7 +20,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 namespace kho::storage {
 
@@ -59,8 +61,10 @@ class blob_writer {
     bool finished_ = false;
 };
 
+// An open blob. The descriptor may be shared with concurrent readers (blobs
+// are immutable; read it with pread/sendfile at explicit offsets only).
 struct blob_file {
-    unique_fd fd;
+    std::shared_ptr<unique_fd> fd;
     std::uint64_t size = 0;
 };
 
@@ -100,6 +104,13 @@ class local_blob_store final : public blob_store {
         : blobs_dir_(std::move(blobs)), tmp_dir_(std::move(tmp)) {}
     std::filesystem::path blobs_dir_;  // <data>/blobs/sha256
     std::filesystem::path tmp_dir_;    // <data>/tmp
+
+    // Recently opened blobs, like nginx's open_file_cache: a small download
+    // otherwise spends half its system calls on open, fstat and close.
+    // Bounded: when full it is emptied (descriptors close once unused).
+    static constexpr std::size_t k_open_files = 256;
+    mutable std::mutex open_files_mutex_;
+    mutable std::unordered_map<std::string, blob_file> open_files_;
 };
 
 // fsync of a directory, so that a rename or create inside it is durable.

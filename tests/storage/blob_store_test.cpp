@@ -300,8 +300,8 @@ TEST_CASE("open_read", "[blob_store]") {
     auto file = f.store->open_read(info.sha256);
     REQUIRE(file.has_value());
     CHECK(file->size == content.size());
-    REQUIRE(file->fd.get() >= 0);
-    CHECK(read_fd(file->fd.get()) == content);
+    REQUIRE(file->fd->get() >= 0);
+    CHECK(read_fd(file->fd->get()) == content);
 
     SECTION("missing blob") {
         auto missing = f.store->open_read(k_sha256_empty);
@@ -324,6 +324,9 @@ TEST_CASE("remove", "[blob_store]") {
     auto [abc, abc_new] = f.put("abc");
     auto [other, other_new] = f.put("Đào tạo");
     REQUIRE(f.store->exists(abc.sha256));
+    // Opened once, so its descriptor is in the open-file cache: removal must
+    // drop it from there too.
+    REQUIRE(f.store->open_read(abc.sha256).has_value());
 
     REQUIRE(f.store->remove(abc.sha256).has_value());
     CHECK_FALSE(f.store->exists(abc.sha256));
