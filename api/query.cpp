@@ -15,9 +15,12 @@ result<query_params> query_params::parse(std::string_view raw_query) {
     if (raw_query.empty()) return q;
     auto parsed = boost::urls::parse_query(raw_query);
     if (!parsed) return make_error(errc::bad_request, "the query string is malformed");
+    // '+' means a space in query strings, as HTML forms and URLSearchParams
+    // write them; a literal plus is %2B.
+    boost::urls::encoding_opts opts(/*space_as_plus=*/true);
     for (auto p : *parsed) {
-        std::string key = p.key.decode();
-        std::string value = p.has_value ? p.value.decode() : std::string();
+        std::string key = p.key.decode(opts);
+        std::string value = p.has_value ? p.value.decode(opts) : std::string();
         if (!is_valid_utf8(key) || !is_valid_utf8(value))
             return make_error(errc::bad_request, "the query string is not valid UTF-8");
         q.params_.emplace_back(std::move(key), std::move(value));

@@ -1,5 +1,6 @@
 #pragma once
-// Query strings, decoded with Boost.URL (never by hand).
+// Query strings, decoded with Boost.URL (never by hand). '+' decodes to a
+// space, as in HTML forms; a literal plus must be sent as %2B.
 
 #include "core/error.hpp"
 

@@ -1,6 +1,6 @@
 #include "storage/blob_store.hpp"
 
-#include "storage/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <fcntl.h>
 #include <openssl/rand.h>

@@ -24,9 +24,12 @@
 #include <string>
 #include <unordered_map>
 
+namespace kho {
+class sha256;
+}
+
 namespace kho::storage {
 
-class sha256;
 
 struct blob_info {
     std::string sha256;  // lower-case hex

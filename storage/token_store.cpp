@@ -1,7 +1,7 @@
 #include "storage/token_store.hpp"
 
 #include "storage/rocks.hpp"
-#include "storage/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <openssl/rand.h>
 #include <nlohmann/json.hpp>

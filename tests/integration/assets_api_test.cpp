@@ -435,3 +435,12 @@ TEST_CASE("every request is one JSON line in the access log") {
     CHECK(j.contains("bytes_in"));
     CHECK(j.contains("time"));
 }
+
+TEST_CASE("query strings read '+' as a space and %2B as a plus") {
+    server_process server;
+    http_client c(server.port());
+    auto r = c.request("POST", "/api/v1/assets?title=Th%E1%BA%A7y+ra+th%E1%BA%A7y%2C+1%2B1", auth(),
+                       fake_png());
+    REQUIRE(r.status == 201);
+    CHECK(body_json(r)["title"] == "Thầy ra thầy, 1+1");
+}

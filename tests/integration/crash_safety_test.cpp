@@ -3,6 +3,7 @@
 // complete and hash-verified, none that did not is visible, and no temporary
 // file is left after recovery.
 
+#include "core/sha256.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -40,7 +41,7 @@ TEST_CASE(
                     try {
                         http_client c(server.port());
                         byte_stream gen(s * 1000 + k, size);
-                        sha256_stream h;
+                        kho::sha256 h;
                         auto r = c.upload("POST", "/api/v1/assets?filename=crash.bin", auth(), size,
                                           [&](char* buf, std::size_t cap) {
                                               auto n = gen.fill(
@@ -50,7 +51,7 @@ TEST_CASE(
                                           });
                         if (r.status == 201) {
                             std::lock_guard lock(mutex);
-                            acknowledged[json::parse(r.body)["id"]] = h.finish();
+                            acknowledged[json::parse(r.body)["id"]] = h.finish_hex();
                         }
                     } catch (...) {
                         // The server died under us: this upload was never acknowledged.
@@ -95,11 +96,11 @@ TEST_CASE(
         // kill, its 201 lost) must still be complete: verify its bytes.
         for (const auto& [id, sha] : visible) {
             if (acknowledged.count(id)) continue;
-            sha256_stream h;
+            kho::sha256 h;
             auto r = c.download("GET", "/api/v1/assets/" + id + "/original", auth(),
                                 [&](std::string_view d) { h.update(d); });
             REQUIRE(r.status == 200);
-            CHECK(h.finish() == sha);
+            CHECK(h.finish_hex() == sha);
         }
     }
     // The acknowledged uploads' bytes are intact after all those crashes.
@@ -107,11 +108,11 @@ TEST_CASE(
     int checked = 0;
     for (const auto& [id, sha] : acknowledged) {
         if (++checked > 40) break;
-        sha256_stream h;
+        kho::sha256 h;
         auto r = c.download("GET", "/api/v1/assets/" + id + "/original", auth(),
                             [&](std::string_view d) { h.update(d); });
         REQUIRE(r.status == 200);
-        CHECK(h.finish() == sha);
+        CHECK(h.finish_hex() == sha);
     }
     CHECK(acknowledged.size() > 20);
 }

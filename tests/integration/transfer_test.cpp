@@ -2,6 +2,7 @@
 // data surviving a restart; the server's memory staying bounded while a
 // 1 GiB file goes through it.
 
+#include "core/sha256.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -22,7 +23,7 @@ struct upload_result {
 
 upload_result upload_generated(http_client& c, std::uint64_t size, std::uint64_t seed) {
     byte_stream gen(seed, size);
-    sha256_stream local;
+    kho::sha256 local;
     auto r = c.upload("POST", "/api/v1/assets?filename=gen-" + std::to_string(size) + ".bin",
                       auth(), size, [&](char* buf, std::size_t cap) {
                           auto n = gen.fill(buf, cap);
@@ -32,14 +33,14 @@ upload_result upload_generated(http_client& c, std::uint64_t size, std::uint64_t
     INFO(r.body);
     REQUIRE(r.status == 201);
     auto j = json::parse(r.body);
-    auto digest = local.finish();
+    auto digest = local.finish_hex();
     CHECK(j["versions"][0]["sha256"] == digest);
     CHECK(j["versions"][0]["size"] == size);
     return {j["id"], digest};
 }
 
 std::pair<std::string, std::uint64_t> download_hash(http_client& c, const std::string& id) {
-    sha256_stream h;
+    kho::sha256 h;
     std::uint64_t total = 0;
     auto r =
         c.download("GET", "/api/v1/assets/" + id + "/original", auth(), [&](std::string_view d) {
@@ -47,7 +48,7 @@ std::pair<std::string, std::uint64_t> download_hash(http_client& c, const std::s
             total += d.size();
         });
     REQUIRE(r.status == 200);
-    return {h.finish(), total};
+    return {h.finish_hex(), total};
 }
 
 // Files of any type are accepted here: these tests are about bytes.

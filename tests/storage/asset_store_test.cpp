@@ -1,7 +1,7 @@
 #include "storage/asset_store.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
-#include "storage/sha256.hpp"
+#include "core/sha256.hpp"
 #include "storage/token_store.hpp"
 
 // Only for the schema-version test, which has to write the marker directly.
@@ -196,7 +196,7 @@ TEST_CASE("create, get, get_version and list_versions", "[asset_store]") {
     CHECK_FALSE(a.deleted_at.has_value());
 
     CHECK(v.number == 1);
-    CHECK(v.sha256 == kho::storage::sha256::hex_of(bytes));
+    CHECK(v.sha256 == kho::sha256::hex_of(bytes));
     CHECK(v.size == bytes.size());
     CHECK(v.content_type == "image/png");
     CHECK(v.file_name == "Áp phích NQ71.png");

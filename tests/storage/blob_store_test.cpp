@@ -1,5 +1,5 @@
 #include "storage/blob_store.hpp"
-#include "storage/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include "tests/support/temp_dir.hpp"
 
@@ -172,7 +172,7 @@ TEST_CASE("hashing matches known vectors", "[blob_store]") {
         }
         auto info = w.finish();
         REQUIRE(info.has_value());
-        CHECK(info->sha256 == kho::storage::sha256::hex_of(content));
+        CHECK(info->sha256 == kho::sha256::hex_of(content));
         CHECK(info->size == content.size());
         REQUIRE(f.store->place(w, *info).has_value());
         CHECK(read_file(f.store->path_of(info->sha256)) == content);

@@ -1,8 +1,9 @@
 #include "tests/support/http_client.hpp"
 
+#include "core/sha256.hpp"
+
 #include "tests/support/server_process.hpp"
 
-#include <openssl/evp.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -204,32 +205,8 @@ std::size_t byte_stream::fill(char* buf, std::size_t cap) {
     return n;
 }
 
-sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
-}
-sha256_stream::~sha256_stream() {
-    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
-}
-void sha256_stream::update(std::string_view d) {
-    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
-}
-std::string sha256_stream::finish() {
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += digits[md[i] >> 4];
-        out += digits[md[i] & 0xf];
-    }
-    return out;
-}
-
 std::string sha256_hex(std::string_view data) {
-    sha256_stream s;
-    s.update(data);
-    return s.finish();
+    return kho::sha256::hex_of(data);
 }
 
 }  // namespace kho::test

@@ -74,15 +74,4 @@ class byte_stream {
 // SHA-256 hex of a string.
 std::string sha256_hex(std::string_view data);
 
-class sha256_stream {
-  public:
-    sha256_stream();
-    ~sha256_stream();
-    void update(std::string_view data);
-    std::string finish();
-
-  private:
-    void* ctx_;
-};
-
 }  // namespace kho::test

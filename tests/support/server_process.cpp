@@ -30,7 +30,16 @@ server_process::server_process(server_options options) : options_(std::move(opti
     }
     port_file_ = options_.data_dir.parent_path() / "port";
     log_file_ = options_.data_dir.parent_path() / "server.log";
-    start();
+    try {
+        start();
+    } catch (...) {
+        // The destructor will not run: remove the directory made above.
+        if (owns_dir_) {
+            std::error_code ec;
+            fs::remove_all(options_.data_dir.parent_path(), ec);
+        }
+        throw;
+    }
 }
 
 server_process::~server_process() {

@@ -1,10 +1,10 @@
-#include "storage/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace kho::storage {
+namespace kho {
 
 void sha256::ctx_deleter::operator()(void* p) const noexcept {
     EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(p));
@@ -57,4 +57,4 @@ bool is_sha256_hex(std::string_view s) noexcept {
     return true;
 }
 
-}  // namespace kho::storage
+}  // namespace kho

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace kho::storage {
+namespace kho {
 
 class sha256 {
   public:
@@ -18,6 +18,7 @@ class sha256 {
     sha256& operator=(const sha256&) = delete;
 
     void update(const void* data, size_t size);
+    void update(std::string_view data) { update(data.data(), data.size()); }
     // Finishes and returns the lower-case hex digest; the object is spent.
     std::string finish_hex();
     std::array<std::uint8_t, 32> finish();
@@ -34,4 +35,4 @@ class sha256 {
 std::string to_hex(const std::uint8_t* data, size_t size);
 bool is_sha256_hex(std::string_view s) noexcept;
 
-}  // namespace kho::storage
+}  // namespace kho

@@ -1,0 +1,106 @@
+// kho: the command-line client for a running kho-server. This file only wires
+// the command line (CLI11) to the commands in tools/commands_*.cpp.
+
+#include "tools/commands.hpp"
+#include "tools/http_client.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <functional>
+#include <iostream>
+#include <vector>
+
+namespace {
+
+using namespace kho::cli;
+
+void add_global_options(CLI::App& app, global_options& g) {
+    app.add_option("--url", g.url, "Server URL (plain http://)")
+        ->envname("KHO_URL")
+        ->capture_default_str();
+    app.add_option("--token", g.token,
+                   "API token; prefer KHO_TOKEN, since arguments are visible to other users")
+        ->envname("KHO_TOKEN");
+    app.add_flag("--json", g.json, "Machine-readable JSON output");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error, not a crash
+
+    CLI::App app{"kho: manage the assets of a kho server over its HTTP API", "kho"};
+    app.fallthrough();  // global options also after the subcommand
+    app.require_subcommand(1);
+    global_options g;
+    add_global_options(app, g);
+    std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
+
+    auto* status =
+        app.add_subcommand("status", "Show whether the server is ready and what it stores");
+    commands.emplace_back(status, [&] { return run_status(g); });
+
+    list_options list;
+    auto* ls = app.add_subcommand("ls", "List assets, newest first");
+    ls->add_option("--kind", list.kind, "Only this kind")->check(CLI::IsMember(asset_kinds()));
+    ls->add_option("--tag", list.tag, "Only assets with this tag");
+    ls->add_option("--campaign", list.campaign, "Only assets of this campaign");
+    ls->add_flag("--trash", list.trash, "List the trash instead");
+    ls->add_option("--limit", list.limit, "At most this many (default: all)")
+        ->check(CLI::PositiveNumber);
+    commands.emplace_back(ls, [&] { return run_list(g, list); });
+
+    show_options show;
+    auto* show_cmd = app.add_subcommand("show", "Show an asset with its versions");
+    show_cmd->add_option("id", show.id, "Asset id")->required();
+    commands.emplace_back(show_cmd, [&] { return run_show(g, show); });
+
+    upload_options up;
+    auto* upload = app.add_subcommand("upload", "Upload files as new assets (or as new versions)");
+    upload->add_option("files", up.files, "Files to upload")->required();
+    std::vector<CLI::Option*> metadata{
+        upload->add_option("--title", up.title, "Title (default: the file name)"),
+        upload->add_option("--description", up.description, "Description"),
+        upload->add_option("--tags", up.tags, "Comma-separated tags"),
+        upload->add_option("--kind", up.kind, "Kind (default: inferred from the type)")
+            ->check(CLI::IsMember(asset_kinds())),
+        upload->add_option("--campaign", up.campaign, "Campaign"),
+        upload->add_option("--language", up.language, "Language (default: vi)")};
+    auto* version_of =
+        upload->add_option("--version-of", up.version_of,
+                           "Upload as a new version of this asset (no metadata options)");
+    for (auto* m : metadata) version_of->excludes(m);
+    commands.emplace_back(upload, [&] { return run_upload(g, up); });
+
+    download_options down;
+    auto* download =
+        app.add_subcommand("download", "Download an original, resuming a partial file");
+    download->add_option("id", down.id, "Asset id")->required();
+    download->add_option("-o,--output", down.output,
+                         "Output file (default: the server's file name)");
+    download->add_option("--version", down.version, "Version number (default: the latest)")
+        ->check(CLI::PositiveNumber);
+    download->add_flag("--force", down.force,
+                       "Replace an existing file instead of resuming or refusing");
+    commands.emplace_back(download, [&] { return run_download(g, down); });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::cerr << "kho: " << e.what() << " (see --help)\n";
+        return exit_usage;
+    }
+    try {
+        for (auto& [cmd, run] : commands)
+            if (cmd->parsed()) return run();
+        return exit_usage;
+    } catch (const usage_error& e) {
+        std::cerr << "kho: " << e.what() << '\n';
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "kho: " << e.what() << '\n';
+        return exit_failure;
+    }
+}
