@@ -7,6 +7,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/install-deps.sh
+# Let ccache reuse objects across checkouts in different folders (CI clones).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKHO_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release --target kho-server
 

@@ -7,6 +7,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/install-deps.sh
+# Let ccache reuse objects across checkouts in different folders (CI clones).
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 jobs="$(nproc)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKHO_SANITIZE=ON >/dev/null
 cmake --build build/asan -j "$jobs"
