@@ -352,9 +352,27 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
             break;
         }
 
+        auto& msg = parser.get();
+        // Only "chunked" alone is understood: another coding would store
+        // encoded bytes, and "chunked" not last leaves the body length
+        // undefined (a request-smuggling vector). Refuse and close.
+        if (auto te = msg.find(http::field::transfer_encoding); te != msg.end()) {
+            auto value = te->value();
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+                value.remove_suffix(1);
+            if (!beast::iequals(value, "chunked") ||
+                msg.count(http::field::transfer_encoding) > 1) {
+                co_await s.send_simple(api::problem_response(
+                    errc::bad_request, "only the chunked transfer coding is supported"));
+                co_await s.lingering_close();
+                break;
+            }
+        }
+
         auto started = std::chrono::steady_clock::now();
         s.bytes_in = s.bytes_out = 0;
-        auto& msg = parser.get();
         api::request req;
         req.method = std::string(msg.method_string());
         req.target = std::string(msg.target());

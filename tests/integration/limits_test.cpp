@@ -64,7 +64,16 @@ TEST_CASE("malformed requests get 400 problems, never a crash") {
           std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
           std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
                       "Content-Length: 6\r\n\r\nhello"),
-          std::string("GET /\x01\x02 HTTP/1.1\r\n\r\n")}) {
+          std::string("GET /\x01\x02 HTTP/1.1\r\n\r\n"),
+          // Request smuggling: ambiguous or unsupported framing.
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: chunked, gzip\r\n\r\n"),
+          std::string("POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n"
+                      "Transfer-Encoding: identity\r\n\r\n")}) {
         INFO(bad);
         auto raw = raw_exchange(server.port(), bad);
         CHECK(status_of(raw) == 400);
