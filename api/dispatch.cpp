@@ -62,7 +62,6 @@ std::uint64_t limit_for(const app& a, body_kind kind) {
 
 boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, request& req) {
     dispatch_result out;
-    out.route = "unmatched";
     if (auto d = decode_target(req); !d) {
         out.resp = problem_response(d.error(), req.target);
         co_return out;

@@ -14,8 +14,10 @@ struct app;
 
 struct dispatch_result {
     response resp;
-    std::string route;  // the matched pattern, or "unmatched", for logs and metrics
-    std::string user;   // the authenticated principal, if any
+    // The matched pattern (stored in the router, which outlives the request)
+    // or "unmatched", for logs and metrics.
+    std::string_view route = "unmatched";
+    std::string user;  // the authenticated principal, if any
 };
 
 boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, request& req);

@@ -41,13 +41,13 @@ response build_download(const request& req, download_spec spec) {
 
     response r;
     set_validators(r, v);
-    r.headers.set("Accept-Ranges", "bytes");
+    r.headers.add("Accept-Ranges", "bytes");
     // Access can be withdrawn at any time: caches must revalidate.
-    r.headers.set("Cache-Control", "private, no-cache");
-    r.headers.set("X-Content-Type-Options", "nosniff");
-    r.headers.set("Content-Disposition",
+    r.headers.add("Cache-Control", "private, no-cache");
+    r.headers.add("X-Content-Type-Options", "nosniff");
+    r.headers.add("Content-Disposition",
                   content_disposition(spec.attachment ? "attachment" : "inline", spec.file_name));
-    if (spec.attachment) r.headers.set("Content-Security-Policy", "default-src 'none'; sandbox");
+    if (spec.attachment) r.headers.add("Content-Security-Policy", "default-src 'none'; sandbox");
 
     switch (evaluate_preconditions(req.headers, req.method, v)) {
         case precondition::not_modified: {

@@ -18,13 +18,22 @@ std::string escape_label(std::string_view v) {
     return out;
 }
 
+// A static spelling of the method, so that a key never points into a request.
+std::string_view known_method(std::string_view m) {
+    static constexpr std::string_view methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                   "PATCH", "DELETE", "OPTIONS"};
+    for (auto known : methods)
+        if (known == m) return known;
+    return "OTHER";
+}
+
 }  // namespace
 
 void metrics_registry::observe(std::string_view route, std::string_view method, int status,
                                double seconds, std::uint64_t bytes_in, std::uint64_t bytes_out) {
     std::lock_guard lock(mutex_);
-    ++requests_[{std::string(route), std::string(method), status}];
-    auto& h = latency_[std::string(route)];
+    ++requests_[{route, known_method(method), status}];
+    auto& h = latency_[route];
     for (size_t i = 0; i < buckets.size(); ++i)
         if (seconds <= buckets[i]) ++h.counts[i];
     ++h.count;

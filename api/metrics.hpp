@@ -24,7 +24,8 @@ class metrics_registry {
                                                     1,     2.5,  5,     10,   30,  60};
 
     // `route` is the route pattern ("/api/v1/assets/{id}"), never the raw
-    // path, so that label cardinality stays bounded.
+    // path, so that label cardinality stays bounded; it must outlive the
+    // registry (patterns live in the router). Unknown methods count as "OTHER".
     void observe(std::string_view route, std::string_view method, int status, double seconds,
                  std::uint64_t bytes_in, std::uint64_t bytes_out);
 
@@ -41,8 +42,10 @@ class metrics_registry {
         double sum = 0;
     };
     mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-    std::map<std::string, histogram> latency_;
+    // Keys are views of static or router-owned strings: observing a request
+    // allocates nothing after the first request of its kind.
+    std::map<std::tuple<std::string_view, std::string_view, int>, std::uint64_t> requests_;
+    std::map<std::string_view, histogram> latency_;
     std::uint64_t bytes_in_ = 0;
     std::uint64_t bytes_out_ = 0;
     std::atomic<std::int64_t> open_connections_{0};

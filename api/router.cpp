@@ -16,9 +16,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return segs;
 }
 
-bool match_pattern(std::string_view pattern, const std::vector<std::string_view>& segs,
+bool match_pattern(const std::vector<std::string>& pat, const std::vector<std::string_view>& segs,
                    std::vector<std::string>& params) {
-    auto pat = split_path(pattern);
     if (pat.size() != segs.size()) return false;
     std::vector<std::string> captured;
     for (size_t i = 0; i < pat.size(); ++i) {
@@ -36,6 +35,9 @@ bool match_pattern(std::string_view pattern, const std::vector<std::string_view>
 }  // namespace
 
 void router::add(route r) {
+    std::vector<std::string> segs;
+    for (auto seg : split_path(r.pattern)) segs.emplace_back(seg);
+    segments_.push_back(std::move(segs));
     routes_.push_back(std::move(r));
 }
 
@@ -43,9 +45,10 @@ route_match router::match(std::string_view method, std::string_view path) const 
     route_match m;
     auto segs = split_path(path);
     std::string_view effective = method == "HEAD" ? std::string_view("GET") : method;
-    for (const auto& r : routes_) {
+    for (size_t i = 0; i < routes_.size(); ++i) {
+        const auto& r = routes_[i];
         std::vector<std::string> params;
-        if (!match_pattern(r.pattern, segs, params)) continue;
+        if (!match_pattern(segments_[i], segs, params)) continue;
         if (r.method == effective) {
             m.matched = &r;
             m.params = std::move(params);

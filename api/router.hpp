@@ -42,6 +42,7 @@ class router {
 
   private:
     std::vector<route> routes_;
+    std::vector<std::vector<std::string>> segments_;  // routes_[i].pattern split once
 };
 
 // kho's complete routing table.

@@ -56,6 +56,7 @@ struct session::impl {
     std::atomic<bool> stop_requested{false};
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
+    std::unique_ptr<char[]> small_body;  // see write_response
 
     impl(session_env& e, tcp::socket s) : env(e), stream(std::move(s)) {
         // Beast sizes each socket read by the buffer's free capacity; without
@@ -255,19 +256,21 @@ asio::awaitable<bool> session::impl::write_response(api::response& resp, bool ke
     // followed by sendfile.
     const bool send_body = !head_only && !no_body;
     if (send_body && length <= k_coalesce_limit) {
-        // Not zero-filled: every byte is written before it is sent.
-        std::unique_ptr<char[]> body(new char[length]);
+        // Reused across the connection's responses and not zero-filled:
+        // every byte is written before it is sent.
+        if (!small_body) small_body.reset(new char[k_coalesce_limit]);
+        char* body = small_body.get();
         std::size_t at = 0;
         for (const auto& seg : resp.body) {
             if (const auto* bytes = std::get_if<std::string>(&seg)) {
-                std::memcpy(body.get() + at, bytes->data(), bytes->size());
+                std::memcpy(body + at, bytes->data(), bytes->size());
                 at += bytes->size();
                 continue;
             }
             const auto& file = std::get<api::file_segment>(seg);
             std::uint64_t done = 0;
             while (done < file.length) {
-                ssize_t n = ::pread(file.fd->get(), body.get() + at, file.length - done,
+                ssize_t n = ::pread(file.fd->get(), body + at, file.length - done,
                                     static_cast<off_t>(file.offset + done));
                 if (n < 0 && errno == EINTR) continue;
                 if (n <= 0) co_return false;  // the file is shorter than its metadata says
@@ -275,7 +278,7 @@ asio::awaitable<bool> session::impl::write_response(api::response& resp, bool ke
                 at += static_cast<std::size_t>(n);
             }
         }
-        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body.get(), at)};
+        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body, at)};
         stream.expires_after(env.config.io_timeout);
         auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
         if (ec) co_return false;
