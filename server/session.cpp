@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -35,7 +36,6 @@ namespace {
 
 constexpr std::size_t k_body_chunk = 256 * 1024;
 constexpr std::size_t k_read_buffer = 64 * 1024;
-constexpr std::uint64_t k_coalesce_limit = 64 * 1024;
 constexpr std::size_t k_sendfile_chunk = 4u << 20;
 
 bool is_timeout_or_closed(const boost::system::error_code& ec) {
@@ -56,7 +56,6 @@ struct session::impl {
     std::atomic<bool> stop_requested{false};
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
-    std::unique_ptr<char[]> small_body;  // see write_response
 
     impl(session_env& e, tcp::socket s) : env(e), stream(std::move(s)) {
         // Beast sizes each socket read by the buffer's free capacity; without
@@ -70,6 +69,7 @@ struct session::impl {
     asio::awaitable<bool> write_response(api::response& resp, bool keep_alive, bool head_only,
                                          const std::string& request_id);
     asio::awaitable<bool> send_file(const api::file_segment& seg);
+    asio::awaitable<bool> send_more(std::string_view bytes);
     asio::awaitable<void> lingering_close();
     asio::awaitable<void> send_simple(api::response resp);
 };
@@ -251,56 +251,58 @@ asio::awaitable<bool> session::impl::write_response(api::response& resp, bool ke
     if (!keep_alive) append_field(head, "Connection", "close");
     head.append("\r\n");
 
-    // Small bodies go out with the header in one write (files read with
-    // pread): one system call and one packet instead of a header write
-    // followed by sendfile.
     const bool send_body = !head_only && !no_body;
-    if (send_body && length <= k_coalesce_limit) {
-        // Reused across the connection's responses and not zero-filled:
-        // every byte is written before it is sent.
-        if (!small_body) small_body.reset(new char[k_coalesce_limit]);
-        char* body = small_body.get();
-        std::size_t at = 0;
-        for (const auto& seg : resp.body) {
-            if (const auto* bytes = std::get_if<std::string>(&seg)) {
-                std::memcpy(body + at, bytes->data(), bytes->size());
-                at += bytes->size();
-                continue;
-            }
-            const auto& file = std::get<api::file_segment>(seg);
-            std::uint64_t done = 0;
-            while (done < file.length) {
-                ssize_t n = ::pread(file.fd->get(), body + at, file.length - done,
-                                    static_cast<off_t>(file.offset + done));
-                if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) co_return false;  // the file is shorter than its metadata says
-                done += static_cast<std::uint64_t>(n);
-                at += static_cast<std::size_t>(n);
-            }
-        }
-        std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body, at)};
+    bool only_bytes = true;
+    for (const auto& seg : resp.body) only_bytes &= std::holds_alternative<std::string>(seg);
+
+    // A body kho built (JSON, problems) goes out with the header in one
+    // gather write.
+    if (!send_body || only_bytes) {
+        std::vector<asio::const_buffer> buffers{asio::buffer(head)};
+        if (send_body)
+            for (const auto& seg : resp.body)
+                buffers.push_back(asio::buffer(std::get<std::string>(seg)));
         stream.expires_after(env.config.io_timeout);
         auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
         if (ec) co_return false;
-        bytes_out += length;
+        if (send_body) bytes_out += length;
         co_return true;
     }
 
-    stream.expires_after(env.config.io_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
-    if (ec) co_return false;
-    if (!send_body) co_return true;
+    // With file segments: bytes are sent with MSG_MORE so that the kernel
+    // packs them with the file data that sendfile adds next; a small
+    // download is two system calls, one packet and no copy through user
+    // space.
+    if (!co_await send_more(head)) co_return false;
     for (const auto& seg : resp.body) {
         if (const auto* bytes = std::get_if<std::string>(&seg)) {
-            stream.expires_after(env.config.io_timeout);
-            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(*bytes), use_tuple);
-            if (wec) co_return false;
-            bytes_out += wn;
+            if (!co_await send_more(*bytes)) co_return false;
+            bytes_out += bytes->size();
         } else if (!co_await send_file(std::get<api::file_segment>(seg))) {
             co_return false;
         }
     }
     co_return true;
+}
+
+asio::awaitable<bool> session::impl::send_more(std::string_view bytes) {
+    auto& sock = stream.socket();
+    if (!sock.native_non_blocking()) {
+        boost::system::error_code ec;
+        sock.native_non_blocking(true, ec);
+        if (ec) co_return false;
+    }
+    ssize_t n;
+    do {
+        n = ::send(sock.native_handle(), bytes.data(), bytes.size(), MSG_MORE | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN) co_return false;
+    if (n > 0) bytes.remove_prefix(static_cast<std::size_t>(n));
+    if (bytes.empty()) co_return true;
+    // The socket buffer is full: finish with an ordinary asynchronous write.
+    stream.expires_after(env.config.io_timeout);
+    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
+    co_return !ec;
 }
 
 // After answering a request whose body we did not read (an early 413, 415 or
