@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ namespace kho::storage {
 class asset_store;
 class blob_store;
 class token_store;
+class upload_store;
 }  // namespace kho::storage
 
 namespace kho::api {
@@ -28,12 +30,20 @@ struct api_limits {
     // Default: empty = kho's built-in list (core/media_types). "*" accepts any
     // sniffed type (kind "other"); meant for trusted bulk imports and tests.
     std::vector<std::string> allowed_types;
+    // Default: 24 h. An incomplete resumable upload is removed this long
+    // after its creation.
+    std::chrono::seconds upload_expiry{24 * 3600};
+    // Default: 20. Incomplete resumable uploads one user may hold at once.
+    std::size_t max_incomplete_uploads = 20;
+    // Default: 64 GiB. Declared bytes of one user's incomplete uploads.
+    std::uint64_t max_incomplete_bytes = 64ull << 30;
 };
 
 struct app {
     storage::asset_store& assets;
     storage::blob_store& blobs;
     storage::token_store& tokens;
+    storage::upload_store& uploads;
     metrics_registry& metrics;
     boost::asio::any_io_executor blocking;  // bounded pool for fsync, RocksDB writes
     api_limits limits;

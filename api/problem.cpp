@@ -38,6 +38,8 @@ int http_status(errc code) noexcept {
             return 429;
         case errc::header_too_large:
             return 431;
+        case errc::checksum_mismatch:
+            return 460;
         case errc::internal:
             return 500;
         case errc::unavailable:
@@ -92,6 +94,8 @@ std::string_view reason_phrase(int status) noexcept {
             return "Too Many Requests";
         case 431:
             return "Request Header Fields Too Large";
+        case 460:
+            return "Checksum Mismatch";
         case 500:
             return "Internal Server Error";
         case 503:

@@ -44,18 +44,30 @@ void router::add(route r) {
 route_match router::match(std::string_view method, std::string_view path) const {
     route_match m;
     auto segs = split_path(path);
-    std::string_view effective = method == "HEAD" ? std::string_view("GET") : method;
+    // HEAD is answered by a route's own HEAD handler if it has one (tus),
+    // else by its GET handler.
+    const route* head_fallback = nullptr;
+    std::vector<std::string> fallback_params;
     for (size_t i = 0; i < routes_.size(); ++i) {
         const auto& r = routes_[i];
         std::vector<std::string> params;
         if (!match_pattern(segments_[i], segs, params)) continue;
-        if (r.method == effective) {
+        if (r.method == method) {
             m.matched = &r;
             m.params = std::move(params);
             return m;
         }
+        if (method == "HEAD" && r.method == "GET" && !head_fallback) {
+            head_fallback = &r;
+            fallback_params = params;
+        }
         m.allowed.push_back(r.method);
         if (r.method == "GET") m.allowed.emplace_back("HEAD");
+    }
+    if (head_fallback) {
+        m.matched = head_fallback;
+        m.params = std::move(fallback_params);
+        m.allowed.clear();
     }
     return m;
 }

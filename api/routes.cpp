@@ -1,6 +1,7 @@
 #include "api/assets_handler.hpp"
 #include "api/router.hpp"
 #include "api/system_handler.hpp"
+#include "api/uploads_handler.hpp"
 
 namespace kho::api {
 
@@ -8,6 +9,7 @@ router make_router() {
     router r;
     add_system_routes(r);
     add_asset_routes(r);
+    add_upload_routes(r);
     return r;
 }
 

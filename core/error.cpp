@@ -38,6 +38,8 @@ std::string_view to_string(errc code) noexcept {
             return "unprocessable";
         case errc::insufficient_storage:
             return "insufficient_storage";
+        case errc::checksum_mismatch:
+            return "checksum_mismatch";
         case errc::unavailable:
             return "unavailable";
         case errc::internal:

@@ -29,6 +29,7 @@ enum class errc {
     too_many_requests,
     unprocessable,         // well-formed but semantically invalid
     insufficient_storage,  // disk full
+    checksum_mismatch,     // tus Upload-Checksum did not match (460)
     unavailable,           // shutting down, overloaded, not ready
     internal,              // a bug or an unexpected library failure
 };

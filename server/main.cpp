@@ -11,6 +11,7 @@
 #include "storage/database.hpp"
 #include "storage/recovery.hpp"
 #include "storage/token_store.hpp"
+#include "storage/upload_store.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -81,7 +82,8 @@ int main(int argc, char** argv) {
     server::io_context_pool pool(cfg.threads);
     boost::asio::thread_pool blocking(cfg.blocking_threads);
     api::metrics_registry metrics;
-    api::app app{assets, **blobs, tokens, metrics, blocking.get_executor(), {}};
+    storage::upload_store uploads(**db, (*blobs)->tmp_dir());
+    api::app app{assets, **blobs, tokens, uploads, metrics, blocking.get_executor(), {}};
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
     app.limits.allowed_types = cfg.allowed_types;

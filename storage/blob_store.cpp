@@ -51,6 +51,13 @@ blob_writer::blob_writer(unique_fd fd, fs::path tmp_path, std::uint64_t max_size
       hash_(std::make_unique<sha256>()),
       max_size_(max_size) {}
 
+blob_writer blob_writer::adopt(fs::path path, std::uint64_t size) {
+    blob_writer w(unique_fd(), std::move(path), size);
+    w.size_ = size;
+    w.finished_ = true;
+    return w;
+}
+
 blob_writer::blob_writer(blob_writer&& o) noexcept
     : fd_(std::move(o.fd_)),
       tmp_path_(std::move(o.tmp_path_)),

@@ -39,6 +39,10 @@ struct blob_info {
 class blob_writer {
   public:
     blob_writer(unique_fd fd, std::filesystem::path tmp_path, std::uint64_t max_size);
+    // Wraps a complete, already durable file under tmp/ (a finished resumable
+    // upload) so that place() can move it into the store. Removed on
+    // destruction unless placed.
+    static blob_writer adopt(std::filesystem::path path, std::uint64_t size);
     blob_writer(blob_writer&&) noexcept;
     blob_writer& operator=(blob_writer&&) = delete;
     ~blob_writer();

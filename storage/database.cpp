@@ -26,7 +26,7 @@ class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
 };
 
 constexpr const char* k_cf_names[] = {"default",     "assets",    "versions",
-                                      "asset_index", "blob_refs", "tokens"};
+                                      "asset_index", "blob_refs", "tokens", "uploads"};
 static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
 
 constexpr const char* k_schema_key = "schema_version";

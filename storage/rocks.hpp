@@ -15,7 +15,7 @@
 namespace kho::storage {
 
 // Column families, in creation order. docs/storage.md documents each key.
-enum class cf : int { meta = 0, assets, versions, asset_index, blob_refs, tokens, count_ };
+enum class cf : int { meta = 0, assets, versions, asset_index, blob_refs, tokens, uploads, count_ };
 
 struct database::impl {
     std::unique_ptr<rocksdb::DB> db;

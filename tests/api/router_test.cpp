@@ -240,8 +240,19 @@ TEST_CASE("the routing table has no duplicate routes", "[router]") {
         CHECK(seen.insert({r.method, r.pattern}).second);
         CHECK(r.pattern.starts_with("/"));
         CHECK(r.method == upper(r.method));
-        CHECK(r.method != "HEAD");  // HEAD is derived from GET
     }
+}
+
+TEST_CASE("HEAD uses a route's own HEAD handler when it has one, else its GET handler",
+          "[router]") {
+    auto upload = table().match("HEAD", "/api/v1/uploads/" + k_id);
+    REQUIRE(upload.matched != nullptr);
+    CHECK(upload.matched->method == "HEAD");  // tus answers HEAD itself
+    CHECK(upload.params == std::vector<std::string>{k_id});
+    auto download = table().match("HEAD", "/api/v1/assets/" + k_id + "/original");
+    REQUIRE(download.matched != nullptr);
+    CHECK(download.matched->method == "GET");
+    CHECK(table().match("OPTIONS", "/api/v1/uploads").matched != nullptr);
 }
 
 TEST_CASE("the OpenAPI document describes exactly the routing table", "[router][openapi]") {

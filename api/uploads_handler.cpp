@@ -1,0 +1,578 @@
+#include "api/uploads_handler.hpp"
+
+#include "api/app.hpp"
+#include "api/conditional.hpp"
+#include "api/metadata_fields.hpp"
+#include "api/problem.hpp"
+#include "api/router.hpp"
+#include "api/tus_headers.hpp"
+#include "api/upload_sink.hpp"
+#include "core/file_name.hpp"
+#include "core/resumable_sha256.hpp"
+#include "media/type_sniffer.hpp"
+#include "storage/asset_store.hpp"
+#include "storage/upload_store.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace kho::api {
+namespace {
+
+using boost::asio::awaitable;
+using storage::upload_record;
+using json = nlohmann::json;
+
+constexpr std::string_view k_extensions =
+    "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,"
+    "concatenation";
+constexpr std::string_view k_offset_type = "application/offset+octet-stream";
+
+response tus(response r) {
+    r.headers.set("Tus-Resumable", std::string(tus_version));
+    return r;
+}
+
+response tus_problem(const error& e, const request& req) {
+    auto r = problem_response(e, req.path);
+    if (e.code == errc::precondition_failed) r.headers.set("Tus-Version", std::string(tus_version));
+    return tus(std::move(r));
+}
+
+response no_content() {
+    response r;
+    r.status = 204;
+    return r;
+}
+
+result<void> check_version(const request& req) {
+    auto v = req.headers.get("Tus-Resumable");
+    if (!v) return make_error(errc::precondition_failed, "send Tus-Resumable: 1.0.0");
+    if (*v != tus_version)
+        return make_error(errc::precondition_failed,
+                          "this server speaks tus 1.0.0, not " + std::string(*v));
+    return ok();
+}
+
+std::string upload_path(const ulid& id) {
+    return "/api/v1/uploads/" + id.to_string();
+}
+
+bool visible_to(const upload_record& r, const request& req) {
+    return r.owner == req.principal->id || req.principal->role == "admin";
+}
+
+// Loads an upload the caller may touch; an expired incomplete one is removed
+// and answered 410.
+result<upload_record> load(app& a, const request& req, std::string_view id_text) {
+    auto id = ulid::parse(id_text);
+    if (!id) return make_error(errc::not_found, "no upload with id " + std::string(id_text));
+    auto r = a.uploads.get(*id);
+    if (!r) return r.error();
+    if (!visible_to(*r, req))
+        return make_error(errc::not_found, "no upload with id " + std::string(id_text));
+    if (!r->asset_id && r->expires_at <= a.uploads.clock().now()) {
+        (void)a.uploads.remove(*id);
+        return make_error(errc::gone, "the upload expired and was removed");
+    }
+    return r;
+}
+
+void set_upload_headers(response& resp, const upload_record& r) {
+    resp.headers.set("Upload-Offset", std::to_string(r.offset));
+    if (r.length)
+        resp.headers.set("Upload-Length", std::to_string(*r.length));
+    else
+        resp.headers.set("Upload-Defer-Length", "1");
+    if (!r.metadata.empty()) resp.headers.set("Upload-Metadata", r.metadata);
+    if (!r.asset_id) resp.headers.set("Upload-Expires", format_http_date(r.expires_at / 1000));
+    if (r.concat == upload_record::concat_kind::partial)
+        resp.headers.set("Upload-Concat", "partial");
+    if (r.concat == upload_record::concat_kind::final) {
+        std::string v = "final;";
+        for (size_t i = 0; i < r.parts.size(); ++i)
+            v += (i ? " /api/v1/uploads/" : "/api/v1/uploads/") + r.parts[i];
+        resp.headers.set("Upload-Concat", v);
+    }
+    if (r.asset_id) resp.headers.set("Kho-Asset-Id", *r.asset_id);
+    resp.headers.set("Cache-Control", "no-store");
+}
+
+// The asset fields and target carried in Upload-Metadata. Keys that tus
+// clients add on their own (name, type, filetype, relativePath) are ignored.
+struct upload_metadata {
+    metadata_fields fields;
+    std::string file_name = "file";
+    std::optional<ulid> asset_id;
+};
+
+result<upload_metadata> read_metadata(std::string_view raw) {
+    auto pairs = parse_upload_metadata(raw);
+    if (!pairs) return pairs.error();
+    upload_metadata m;
+    std::optional<std::string> name;
+    for (auto& [key, value] : *pairs) {
+        if (key == "filename" || (key == "name" && !name)) {
+            name = value;
+        } else if (key == "asset_id") {
+            auto id = ulid::parse(value);
+            if (!id) return make_error(errc::invalid_parameter, "asset_id is not an asset id");
+            m.asset_id = *id;
+        } else if (key == "title" || key == "description" || key == "tags" || key == "kind" ||
+                   key == "campaign" || key == "language") {
+            if (auto r = m.fields.add(key, value); !r) return r.error();
+        }
+    }
+    if (name) m.file_name = sanitize_file_name(*name);
+    // Validate the asset fields now, not after gigabytes have arrived.
+    if (auto check = build_metadata(m.fields, m.file_name, sniffed_type{"", asset_kind::other});
+        !check)
+        return check.error();
+    return m;
+}
+
+// Incremental digest of one PATCH body for Upload-Checksum.
+class chunk_digest {
+  public:
+    explicit chunk_digest(const upload_checksum& c)
+        : expected_(c.digest), ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+        EVP_DigestInit_ex(ctx_.get(), EVP_get_digestbyname(c.algorithm.c_str()), nullptr);
+    }
+    void update(std::string_view d) { EVP_DigestUpdate(ctx_.get(), d.data(), d.size()); }
+    bool matches() {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx_.get(), md, &len);
+        return std::string_view(reinterpret_cast<char*>(md), len) == expected_;
+    }
+
+  private:
+    std::string expected_;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+error io_failure(const char* what) {
+    if (errno == ENOSPC || errno == EDQUOT)
+        return make_error(errc::insufficient_storage, "the disk is full");
+    return make_error(errc::internal, std::string(what) + ": " + std::strerror(errno));
+}
+
+// Appends the request body at the record's offset, then makes the new bytes
+// durable and commits the new offset and digest state. Bytes received before
+// the client went away are kept (the client resumes from them), unless the
+// request carried a checksum that can no longer be verified.
+awaitable<result<void>> append_body(app& a, request& req, upload_record& r) {
+    std::optional<chunk_digest> digest;
+    if (auto h = req.headers.get("Upload-Checksum")) {
+        auto c = parse_upload_checksum(*h);
+        if (!c) co_return c.error();
+        digest.emplace(*c);
+    }
+    if (!a.uploads.claim(r.id))
+        co_return make_error(errc::conflict, "another request is writing to this upload");
+    struct release_guard {
+        storage::upload_store& s;
+        ulid id;
+        ~release_guard() { s.release(id); }
+    } guard{a.uploads, r.id};
+
+    auto path = a.uploads.file_of(r.id);
+    storage::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) co_return io_failure("open upload file");
+    // Bytes past the committed offset were never acknowledged: drop them.
+    if (::ftruncate(fd.get(), static_cast<off_t>(r.offset)) != 0 ||
+        ::lseek(fd.get(), static_cast<off_t>(r.offset), SEEK_SET) < 0)
+        co_return io_failure("truncate upload file");
+    resumable_sha256 hash;
+    if (r.offset > 0 && !resumable_sha256::restore(r.hash_state, hash))
+        co_return make_error(errc::internal, "the upload's digest state is damaged");
+
+    std::uint64_t received = 0;
+    std::optional<error> stop;
+    for (;;) {
+        auto chunk = co_await req.body->next();
+        if (!chunk) {
+            stop = chunk.error();
+            break;
+        }
+        if (chunk->empty()) break;
+        std::uint64_t limit = r.length.value_or(a.limits.max_upload_bytes);
+        if (r.offset + received + chunk->size() > limit) {
+            stop = make_error(errc::payload_too_large,
+                              "the data goes past the upload's length of " + std::to_string(limit));
+            break;
+        }
+        for (size_t done = 0; done < chunk->size();) {
+            ssize_t n = ::write(fd.get(), chunk->data() + done, chunk->size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) co_return io_failure("write upload file");
+            done += static_cast<size_t>(n);
+        }
+        hash.update(*chunk);
+        if (digest) digest->update(*chunk);
+        received += chunk->size();
+    }
+    if (digest && (stop || !digest->matches())) {
+        (void)::ftruncate(fd.get(), static_cast<off_t>(r.offset));
+        if (stop) co_return *stop;
+        co_return make_error(errc::checksum_mismatch,
+                             "the data does not match Upload-Checksum; nothing of it was kept");
+    }
+    if (received > 0) {
+        upload_record next = r;
+        next.offset += received;
+        next.hash_state = hash.state();
+        auto saved = co_await run_blocking(a, [&]() -> result<void> {
+            if (::fdatasync(fd.get()) != 0) return io_failure("fsync upload file");
+            return a.uploads.save(next);
+        });
+        if (!saved) co_return saved.error();
+        r = std::move(next);
+    }
+    if (stop) co_return *stop;
+    co_return ok();
+}
+
+// A complete upload becomes an asset or a version.
+awaitable<result<void>> finish_upload(app& a, request& req, upload_record& r) {
+    auto meta = read_metadata(r.metadata);
+    if (!meta) co_return meta.error();
+    auto path = a.uploads.file_of(r.id);
+    std::string head(media::sniff_bytes, '\0');
+    {
+        storage::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) co_return io_failure("open upload file");
+        ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
+        if (n < 0) co_return io_failure("read upload file");
+        head.resize(static_cast<size_t>(n));
+    }
+    auto type = check_type(a.limits, head);
+    if (!type) co_return type.error();
+    auto asset_meta = build_metadata(meta->fields, meta->file_name, *type);
+    if (!asset_meta) co_return asset_meta.error();
+    resumable_sha256 hash;
+    if (r.offset > 0 && !resumable_sha256::restore(r.hash_state, hash))
+        co_return make_error(errc::internal, "the upload's digest state is damaged");
+    storage::blob_info info{hash.finish_hex(), r.offset};
+
+    auto done = co_await run_blocking(a, [&]() -> result<void> {
+        auto writer = storage::blob_writer::adopt(path, r.offset);
+        if (meta->asset_id) {
+            auto v = a.assets.add_version(*meta->asset_id, std::move(writer), info, type->mime,
+                                          meta->file_name, req.principal->id);
+            if (!v) return v.error();
+            r.asset_id = meta->asset_id->to_string();
+            r.version = v->number;
+        } else {
+            auto created = a.assets.create(std::move(*asset_meta), std::move(writer), info,
+                                           type->mime, meta->file_name, req.principal->id);
+            if (!created) return created.error();
+            r.asset_id = created->first.id.to_string();
+            r.version = 1;
+        }
+        return a.uploads.save(r);
+    });
+    co_return done;
+}
+
+bool complete(const upload_record& r) {
+    return r.length && r.offset == *r.length;
+}
+
+// After an append: finish when complete. A finished upload that cannot
+// become an asset (refused type, missing target) is removed whole.
+awaitable<result<void>> maybe_finish(app& a, request& req, upload_record& r) {
+    if (!complete(r) || r.concat == upload_record::concat_kind::partial || r.asset_id)
+        co_return ok();
+    auto f = co_await finish_upload(a, req, r);
+    if (!f) (void)a.uploads.remove(r.id);
+    co_return f;
+}
+
+result<void> check_quota(app& a, const request& req, std::uint64_t declared) {
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+    auto now = a.uploads.clock().now();
+    for (const auto& u : a.uploads.all()) {
+        if (u.asset_id) continue;
+        if (u.expires_at <= now) {
+            (void)a.uploads.remove(u.id);  // sweep expired uploads as we pass
+            continue;
+        }
+        if (u.owner != req.principal->id) continue;
+        ++count;
+        bytes += u.length.value_or(u.offset);
+    }
+    if (count >= a.limits.max_incomplete_uploads)
+        return make_error(errc::too_many_requests,
+                          "you have " + std::to_string(count) +
+                              " unfinished uploads; finish or delete some first");
+    if (bytes + declared > a.limits.max_incomplete_bytes)
+        return make_error(errc::payload_too_large,
+                          "your unfinished uploads would exceed " +
+                              std::to_string(a.limits.max_incomplete_bytes) + " bytes");
+    struct statvfs fs {};
+    if (::statvfs(a.uploads.dir().c_str(), &fs) == 0 &&
+        static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < declared)
+        return make_error(errc::insufficient_storage,
+                          "the disk cannot take " + std::to_string(declared) + " more bytes");
+    return ok();
+}
+
+// Upload-Concat: final. The parts (complete partial uploads of the caller)
+// are copied in order into the final upload's file while it is hashed.
+awaitable<result<upload_record>> concatenate(app& a, request& req, upload_record r,
+                                             const std::vector<std::string>& part_ids) {
+    std::vector<upload_record> parts;
+    std::uint64_t total = 0;
+    for (const auto& id : part_ids) {
+        auto p = load(a, req, id);
+        if (!p) co_return p.error();
+        if (p->concat != upload_record::concat_kind::partial || !complete(*p))
+            co_return make_error(errc::invalid_parameter,
+                                 "upload " + id + " is not a complete partial upload");
+        total += p->offset;
+        parts.push_back(std::move(*p));
+    }
+    if (total > a.limits.max_upload_bytes)
+        co_return make_error(errc::payload_too_large, "the concatenated upload is too large");
+    r.concat = upload_record::concat_kind::final;
+    r.parts = part_ids;
+    r.length = total;
+    auto created = a.uploads.create(r);
+    if (!created) co_return created.error();
+    auto copied = co_await run_blocking(a, [&]() -> result<void> {
+        storage::unique_fd out(::open(a.uploads.file_of(r.id).c_str(), O_WRONLY | O_CLOEXEC));
+        if (!out) return io_failure("open final upload");
+        resumable_sha256 hash;
+        std::vector<char> buf(1 << 20);
+        for (const auto& p : parts) {
+            storage::unique_fd in(::open(a.uploads.file_of(p.id).c_str(), O_RDONLY | O_CLOEXEC));
+            if (!in) return io_failure("open partial upload");
+            for (std::uint64_t left = p.offset; left > 0;) {
+                ssize_t n = ::read(in.get(), buf.data(), std::min<std::uint64_t>(left, buf.size()));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0)
+                    return make_error(errc::internal, "a partial upload is shorter than recorded");
+                for (ssize_t done = 0; done < n;) {
+                    ssize_t w =
+                        ::write(out.get(), buf.data() + done, static_cast<size_t>(n - done));
+                    if (w < 0 && errno == EINTR) continue;
+                    if (w < 0) return io_failure("write final upload");
+                    done += w;
+                }
+                hash.update({buf.data(), static_cast<size_t>(n)});
+                left -= static_cast<std::uint64_t>(n);
+            }
+        }
+        if (::fdatasync(out.get()) != 0) return io_failure("fsync final upload");
+        r.offset = total;
+        r.hash_state = hash.state();
+        if (auto s = a.uploads.save(r); !s) return s.error();
+        for (const auto& p : parts) (void)a.uploads.remove(p.id);
+        return ok();
+    });
+    if (!copied) {
+        (void)a.uploads.remove(r.id);
+        co_return copied.error();
+    }
+    co_return r;
+}
+
+awaitable<response> options(app& a, request&) {
+    auto r = no_content();
+    r.headers.set("Tus-Version", std::string(tus_version));
+    r.headers.set("Tus-Extension", std::string(k_extensions));
+    r.headers.set("Tus-Max-Size", std::to_string(a.limits.max_upload_bytes));
+    r.headers.set("Tus-Checksum-Algorithm", "sha256,sha1,md5");
+    co_return tus(std::move(r));
+}
+
+awaitable<response> create(app& a, request& req) {
+    if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
+    upload_record r;
+    r.id = a.uploads.next_id();
+    r.owner = req.principal->id;
+    r.created_at = a.uploads.clock().now();
+    r.expires_at =
+        r.created_at +
+        std::chrono::duration_cast<std::chrono::milliseconds>(a.limits.upload_expiry).count();
+    if (auto m = req.headers.get("Upload-Metadata")) {
+        auto meta = read_metadata(*m);
+        if (!meta) co_return tus_problem(meta.error(), req);
+        if (meta->asset_id) {
+            auto target = a.assets.get(*meta->asset_id);
+            if (!target) co_return tus_problem(target.error(), req);
+            if (target->deleted_at)
+                co_return tus_problem(make_error(errc::gone, "the asset is in the trash"), req);
+        }
+        r.metadata = std::string(*m);
+    }
+
+    if (auto concat = req.headers.get("Upload-Concat")) {
+        auto c = parse_upload_concat(*concat);
+        if (!c) co_return tus_problem(c.error(), req);
+        if (!c->partial) {
+            auto final_upload = co_await concatenate(a, req, r, c->part_ids);
+            if (!final_upload) co_return tus_problem(final_upload.error(), req);
+            if (auto f = co_await maybe_finish(a, req, *final_upload); !f)
+                co_return tus_problem(f.error(), req);
+            auto resp = no_content();
+            resp.status = 201;
+            resp.headers.set("Location", upload_path(final_upload->id));
+            set_upload_headers(resp, *final_upload);
+            co_return tus(std::move(resp));
+        }
+        r.concat = upload_record::concat_kind::partial;
+    }
+
+    auto length = req.headers.get("Upload-Length");
+    auto deferred = req.headers.get("Upload-Defer-Length");
+    if (length && deferred)
+        co_return tus_problem(
+            make_error(errc::bad_request, "send Upload-Length or Upload-Defer-Length, not both"),
+            req);
+    if (deferred) {
+        if (*deferred != "1")
+            co_return tus_problem(make_error(errc::bad_request, "Upload-Defer-Length must be 1"),
+                                  req);
+    } else if (length) {
+        auto n = parse_tus_u64("Upload-Length", *length);
+        if (!n) co_return tus_problem(n.error(), req);
+        if (*n > a.limits.max_upload_bytes)
+            co_return tus_problem(
+                make_error(errc::payload_too_large, "uploads may be at most " +
+                                                        std::to_string(a.limits.max_upload_bytes) +
+                                                        " bytes"),
+                req);
+        r.length = *n;
+    } else {
+        co_return tus_problem(
+            make_error(errc::bad_request, "send Upload-Length (or Upload-Defer-Length: 1)"), req);
+    }
+    if (auto q = check_quota(a, req, r.length.value_or(0)); !q)
+        co_return tus_problem(q.error(), req);
+
+    auto created = a.uploads.create(r);
+    if (!created) co_return tus_problem(created.error(), req);
+    r = std::move(*created);
+
+    // creation-with-upload: the body is the first chunk.
+    bool has_body = req.body->declared_length().value_or(1) > 0 &&
+                    req.headers.get("Content-Type").value_or("") == k_offset_type;
+    if (has_body) {
+        auto appended = co_await append_body(a, req, r);
+        if (!appended && appended.error().code != errc::bad_request &&
+            appended.error().code != errc::unavailable)
+            co_return tus_problem(appended.error(), req);
+        if (auto f = co_await maybe_finish(a, req, r); !f) co_return tus_problem(f.error(), req);
+    } else if (r.length == 0) {
+        if (auto f = co_await maybe_finish(a, req, r); !f) co_return tus_problem(f.error(), req);
+    }
+    auto resp = no_content();
+    resp.status = 201;
+    resp.headers.set("Location", upload_path(r.id));
+    set_upload_headers(resp, r);
+    co_return tus(std::move(resp));
+}
+
+awaitable<response> head(app& a, request& req) {
+    if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
+    auto r = load(a, req, req.path_params.at(0));
+    if (!r) co_return tus_problem(r.error(), req);
+    auto resp = no_content();
+    resp.status = 200;
+    set_upload_headers(resp, *r);
+    co_return tus(std::move(resp));
+}
+
+awaitable<response> status(app& a, request& req) {
+    auto r = load(a, req, req.path_params.at(0));
+    if (!r) co_return tus_problem(r.error(), req);
+    json body{{"id", r->id.to_string()},
+              {"offset", r->offset},
+              {"length", r->length ? json(*r->length) : json(nullptr)},
+              {"complete", complete(*r)},
+              {"expires_at", r->asset_id ? json(nullptr) : json(format_rfc3339(r->expires_at))},
+              {"asset_id", r->asset_id ? json(*r->asset_id) : json(nullptr)},
+              {"version", r->version ? json(*r->version) : json(nullptr)}};
+    response resp;
+    resp.set_body(body.dump(), "application/json");
+    resp.headers.set("Cache-Control", "no-store");
+    co_return tus(std::move(resp));
+}
+
+awaitable<response> patch(app& a, request& req) {
+    if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
+    if (req.headers.get("Content-Type").value_or("") != k_offset_type)
+        co_return tus_problem(
+            make_error(errc::unsupported_media_type,
+                       "PATCH needs Content-Type: application/offset+octet-stream"),
+            req);
+    auto offset_header = req.headers.get("Upload-Offset");
+    if (!offset_header)
+        co_return tus_problem(make_error(errc::bad_request, "PATCH needs Upload-Offset"), req);
+    auto offset = parse_tus_u64("Upload-Offset", *offset_header);
+    if (!offset) co_return tus_problem(offset.error(), req);
+    auto r = load(a, req, req.path_params.at(0));
+    if (!r) co_return tus_problem(r.error(), req);
+    if (r->concat == upload_record::concat_kind::final)
+        co_return tus_problem(make_error(errc::forbidden, "a final upload takes no data"), req);
+    if (*offset != r->offset)
+        co_return tus_problem(
+            make_error(errc::conflict, "Upload-Offset is " + std::to_string(*offset) +
+                                           " but the upload has " + std::to_string(r->offset) +
+                                           " bytes"),
+            req);
+    if (auto length = req.headers.get("Upload-Length")) {
+        auto n = parse_tus_u64("Upload-Length", *length);
+        if (!n) co_return tus_problem(n.error(), req);
+        if (r->length && *r->length != *n)
+            co_return tus_problem(make_error(errc::bad_request, "Upload-Length cannot change"),
+                                  req);
+        if (*n < r->offset || *n > a.limits.max_upload_bytes)
+            co_return tus_problem(
+                make_error(errc::payload_too_large, "Upload-Length is not possible"), req);
+        r->length = *n;
+    }
+    auto appended = co_await append_body(a, req, *r);
+    if (!appended) co_return tus_problem(appended.error(), req);
+    if (auto f = co_await maybe_finish(a, req, *r); !f) co_return tus_problem(f.error(), req);
+    auto resp = no_content();
+    resp.headers.set("Upload-Offset", std::to_string(r->offset));
+    if (!r->asset_id) resp.headers.set("Upload-Expires", format_http_date(r->expires_at / 1000));
+    if (r->asset_id) resp.headers.set("Kho-Asset-Id", *r->asset_id);
+    co_return tus(std::move(resp));
+}
+
+awaitable<response> terminate(app& a, request& req) {
+    if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
+    auto r = load(a, req, req.path_params.at(0));
+    if (!r) co_return tus_problem(r.error(), req);
+    if (!a.uploads.claim(r->id))
+        co_return tus_problem(make_error(errc::conflict, "the upload is being written to"), req);
+    auto removed = co_await run_blocking(a, [&] { return a.uploads.remove(r->id); });
+    a.uploads.release(r->id);
+    if (!removed) co_return tus_problem(removed.error(), req);
+    co_return tus(no_content());
+}
+
+}  // namespace
+
+void add_upload_routes(router& r) {
+    r.add({"OPTIONS", "/api/v1/uploads", options, false});
+    r.add({"POST", "/api/v1/uploads", create, true, body_kind::upload});
+    r.add({"HEAD", "/api/v1/uploads/{id}", head});
+    r.add({"GET", "/api/v1/uploads/{id}", status});
+    r.add({"PATCH", "/api/v1/uploads/{id}", patch, true, body_kind::upload});
+    r.add({"DELETE", "/api/v1/uploads/{id}", terminate});
+}
+
+}  // namespace kho::api
