@@ -58,9 +58,22 @@ std::uint64_t limit_for(const app& a, body_kind kind) {
     return 0;
 }
 
+boost::asio::awaitable<dispatch_result> route_and_handle(app& a, const router& r, request& req);
+
 }  // namespace
 
 boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, request& req) {
+    auto out = co_await route_and_handle(a, r, req);
+    // tus requires Tus-Resumable on every response of its endpoint,
+    // including the 401s and 404s decided before its handlers run.
+    if (req.path.starts_with("/api/v1/uploads") && !out.resp.headers.get("Tus-Resumable"))
+        out.resp.headers.set("Tus-Resumable", "1.0.0");
+    co_return out;
+}
+
+namespace {
+
+boost::asio::awaitable<dispatch_result> route_and_handle(app& a, const router& r, request& req) {
     dispatch_result out;
     if (auto d = decode_target(req); !d) {
         out.resp = problem_response(d.error(), req.target);
@@ -112,5 +125,7 @@ boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, reques
     }
     co_return out;
 }
+
+}  // namespace
 
 }  // namespace kho::api

@@ -38,6 +38,7 @@ parse_outcome parse_config(int argc, char** argv) {
     std::int64_t idle_timeout = c.idle_timeout.count();
     std::int64_t io_timeout = c.io_timeout.count();
     std::int64_t grace = c.shutdown_grace.count();
+    std::int64_t upload_expiry = c.upload_expiry.count();
     std::string data_dir = c.data_dir.string();
     std::string admin_token_file, port_file, allowed;
 
@@ -84,6 +85,19 @@ parse_outcome parse_config(int argc, char** argv) {
                    "comma-separated MIME types accepted, or * for any (default: built-in list)")
         ->envname("KHO_ALLOWED_TYPES");
 
+    cli.add_option("--upload-expiry", upload_expiry,
+                   "seconds after which an incomplete resumable upload is removed")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{30} * 86400))
+        ->envname("KHO_UPLOAD_EXPIRY");
+    cli.add_option("--max-incomplete-uploads", c.max_incomplete_uploads,
+                   "incomplete resumable uploads one user may hold")
+        ->check(CLI::Range(1u, 100000u))
+        ->envname("KHO_MAX_INCOMPLETE_UPLOADS");
+    cli.add_option("--max-incomplete-bytes", c.max_incomplete_bytes,
+                   "declared bytes of one user's incomplete uploads")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50))
+        ->envname("KHO_MAX_INCOMPLETE_BYTES");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -94,6 +108,7 @@ parse_outcome parse_config(int argc, char** argv) {
     c.idle_timeout = std::chrono::seconds(idle_timeout);
     c.io_timeout = std::chrono::seconds(io_timeout);
     c.shutdown_grace = std::chrono::seconds(grace);
+    c.upload_expiry = std::chrono::seconds(upload_expiry);
     if (!admin_token_file.empty()) c.admin_token_file = admin_token_file;
     if (!port_file.empty()) c.port_file = port_file;
     for (size_t pos = 0; pos < allowed.size();) {

@@ -46,6 +46,12 @@ struct server_config {
     std::optional<std::filesystem::path> port_file;
     // Default: kho's built-in list. Comma-separated MIME types, or "*".
     std::vector<std::string> allowed_types;
+    // Default: 86400 s. An incomplete resumable upload expires after this.
+    std::chrono::seconds upload_expiry{86400};
+    // Default: 20. Incomplete resumable uploads per user.
+    std::uint32_t max_incomplete_uploads = 20;
+    // Default: 64 GiB. Declared bytes of one user's incomplete uploads.
+    std::uint64_t max_incomplete_bytes = 64ull << 30;
 
     // Checks ranges and relations between fields.
     result<void> validate() const;

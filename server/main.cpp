@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
     app.limits.allowed_types = cfg.allowed_types;
+    app.limits.upload_expiry = cfg.upload_expiry;
+    app.limits.max_incomplete_uploads = cfg.max_incomplete_uploads;
+    app.limits.max_incomplete_bytes = cfg.max_incomplete_bytes;
     auto router = api::make_router();
     server::access_log log(cfg.access_log);
     boost::asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
