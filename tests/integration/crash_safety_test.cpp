@@ -7,6 +7,7 @@
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -67,7 +68,7 @@ TEST_CASE(
 
         server.start();
         // Recovery removed every temporary upload file.
-        CHECK(std::filesystem::is_empty(server.data_dir() / "tmp"));
+        CHECK(files_under(server.data_dir() / "tmp") == 0);
         http_client c(server.port());
         std::map<std::string, std::string> visible;
         std::string cursor;

@@ -5,6 +5,7 @@
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -37,8 +38,9 @@ std::string code_of(const std::string& raw) {
     return j.is_object() && j.contains("code") ? j["code"].get<std::string>() : std::string();
 }
 
+// No leftover files (tmp/ keeps an empty tus/ folder).
 bool dir_empty(const std::filesystem::path& p) {
-    return std::filesystem::is_empty(p);
+    return kho::test::files_under(p) == 0;
 }
 
 std::string auth_line() {

@@ -30,4 +30,12 @@ class temp_dir {
     std::filesystem::path path_;
 };
 
+// Regular files anywhere under `dir` (empty folders such as tmp/tus/ do not count).
+inline std::size_t files_under(const std::filesystem::path& dir) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) ++n;
+    return n;
+}
+
 }  // namespace kho::test
