@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <csignal>
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
     boost::asio::thread_pool blocking(cfg.blocking_threads);
     api::metrics_registry metrics;
     storage::upload_store uploads(**db, (*blobs)->tmp_dir());
+    spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
     api::app app{assets, **blobs, tokens, uploads, metrics, blocking.get_executor(), {}};
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
@@ -93,9 +95,22 @@ int main(int argc, char** argv) {
     auto router = api::make_router();
     server::access_log log(cfg.access_log);
     boost::asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
+    // Expired resumable uploads are swept every 10 minutes, off the I/O threads.
+    boost::asio::steady_timer sweeper(pool.first());
+    std::function<void()> schedule_sweep = [&] {
+        sweeper.expires_after(std::chrono::minutes(10));
+        sweeper.async_wait([&](boost::system::error_code ec) {
+            if (ec) return;
+            boost::asio::post(blocking, [&] { uploads.sweep(); });
+            schedule_sweep();
+        });
+    };
     server::http_server http(pool, app, router, cfg, log, [&] {
         // Every connection is closed: let the I/O threads finish.
-        boost::asio::post(pool.first(), [&] { signals.cancel(); });
+        boost::asio::post(pool.first(), [&] {
+            signals.cancel();
+            sweeper.cancel();
+        });
         pool.release();
     });
 
@@ -105,6 +120,7 @@ int main(int argc, char** argv) {
         std::ofstream(*cfg.port_file) << *port << '\n';
     }
     http.start();
+    schedule_sweep();
     app.ready = true;
 
     auto host = cfg.listen.substr(0, cfg.listen.rfind(':'));

@@ -142,6 +142,31 @@ std::vector<upload_record> upload_store::all() const {
     return out;
 }
 
+std::size_t upload_store::sweep() {
+    std::size_t removed = 0;
+    auto now = clock_.now();
+    std::set<std::string> live;
+    for (const auto& r : all()) {
+        if (r.expires_at <= now && claim(r.id)) {
+            if (remove(r.id)) ++removed;
+            release(r.id);
+            continue;
+        }
+        live.insert(r.id.to_string() + ".part");
+    }
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        auto name = it->path().filename().string();
+        if (live.count(name)) continue;
+        auto id = ulid::parse(name.substr(0, name.find('.')));
+        // A file whose record is being created right now is not an orphan.
+        if (id && get(*id)) continue;
+        if (std::filesystem::remove(it->path(), ec)) ++removed;
+    }
+    return removed;
+}
+
 bool upload_store::claim(const ulid& id) {
     std::lock_guard lock(busy_mutex_);
     return busy_.insert(std::string(id.raw())).second;

@@ -57,6 +57,12 @@ class upload_store {
     // Every record (for limits, expiry and recovery).
     std::vector<upload_record> all() const;
 
+    // Removes expired records (a finished upload's record is kept until then
+    // so that clients can still ask what it became) with their files, and
+    // files that have no record (a crash between creating the file and
+    // committing its record). Returns how many uploads were removed.
+    std::size_t sweep();
+
     std::filesystem::path file_of(const ulid& id) const;
     const std::filesystem::path& dir() const { return dir_; }
 

@@ -402,3 +402,17 @@ TEST_CASE("tus: per-user limits on incomplete uploads") {
     require_problem(f.c.request("POST", "/api/v1/uploads", tus_headers({{"Upload-Length", "10"}})),
                     429, "too_many_requests");
 }
+
+TEST_CASE("tus: start-up removes expired uploads and orphaned files") {
+    tus_fixture f(std::vector<std::string>{"--allowed-types", "*", "--upload-expiry", "1"});
+    auto url = f.create(100);
+    auto tus_dir = f.server.data_dir() / "tmp" / "tus";
+    std::ofstream(tus_dir / "01ARZ3NDEKTSV4RRFFQ69G5FAV.part") << "orphan";
+    f.c.close();
+    f.server.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    f.server.start();
+    CHECK(std::filesystem::is_empty(tus_dir));
+    http_client c(f.server.port());
+    CHECK(c.request("HEAD", url, tus_headers()).status == 404);
+}
