@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,7 @@ constexpr std::string_view k_extensions =
     "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,"
     "concatenation";
 constexpr std::string_view k_offset_type = "application/offset+octet-stream";
+constexpr std::uint64_t k_writeback_step = 1u << 20;
 
 response tus(response r) {
     r.headers.set("Tus-Resumable", std::string(tus_version));
@@ -187,14 +189,19 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r) {
     storage::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) co_return io_failure("open upload file");
     // Bytes past the committed offset were never acknowledged: drop them.
-    if (::ftruncate(fd.get(), static_cast<off_t>(r.offset)) != 0 ||
-        ::lseek(fd.get(), static_cast<off_t>(r.offset), SEEK_SET) < 0)
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) co_return io_failure("stat upload file");
+    if (static_cast<std::uint64_t>(st.st_size) != r.offset &&
+        ::ftruncate(fd.get(), static_cast<off_t>(r.offset)) != 0)
         co_return io_failure("truncate upload file");
+    if (::lseek(fd.get(), static_cast<off_t>(r.offset), SEEK_SET) < 0)
+        co_return io_failure("seek upload file");
     resumable_sha256 hash;
     if (r.offset > 0 && !resumable_sha256::restore(r.hash_state, hash))
         co_return make_error(errc::internal, "the upload's digest state is damaged");
 
     std::uint64_t received = 0;
+    std::uint64_t flushed = 0;
     std::optional<error> stop;
     for (;;) {
         auto chunk = co_await req.body->next();
@@ -218,6 +225,13 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r) {
         hash.update(*chunk);
         if (digest) digest->update(*chunk);
         received += chunk->size();
+        // Start writing back what has arrived while more arrives, so that
+        // the fdatasync that acknowledges the chunk has little left to do.
+        if (received - flushed >= k_writeback_step) {
+            ::sync_file_range(fd.get(), static_cast<off_t>(r.offset + flushed),
+                              static_cast<off_t>(received - flushed), SYNC_FILE_RANGE_WRITE);
+            flushed = received;
+        }
     }
     if (digest && (stop || !digest->matches())) {
         (void)::ftruncate(fd.get(), static_cast<off_t>(r.offset));
@@ -231,7 +245,7 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r) {
         next.hash_state = hash.state();
         auto saved = co_await run_blocking(a, [&]() -> result<void> {
             if (::fdatasync(fd.get()) != 0) return io_failure("fsync upload file");
-            return a.uploads.save(next);
+            return a.uploads.save_progress(next);
         });
         if (!saved) co_return saved.error();
         r = std::move(next);

@@ -121,6 +121,13 @@ result<void> upload_store::save(const upload_record& r) {
     return ok();
 }
 
+result<void> upload_store::save_progress(const upload_record& r) {
+    auto& h = db_.handles();
+    auto s = h.db->Put(rocksdb::WriteOptions(), h[cf::uploads], r.id.raw(), encode(r));
+    if (!s.ok()) return to_error(s, "save upload progress");
+    return ok();
+}
+
 result<void> upload_store::remove(const ulid& id) {
     auto& h = db_.handles();
     auto s = h.db->Delete(sync_write(), h[cf::uploads], id.raw());

@@ -52,6 +52,12 @@ class upload_store {
     result<upload_record> get(const ulid& id) const;
     // Commits a changed record (synchronous write).
     result<void> save(const upload_record& r);
+    // Records progress after the appended bytes were made durable, without
+    // waiting for the log to reach the disk: losing this write to a power
+    // failure only makes the upload resume from an older offset, whose
+    // bytes and digest state are both on disk. (A process crash loses
+    // nothing: the write has reached the kernel.)
+    result<void> save_progress(const upload_record& r);
     // Removes the record and the file.
     result<void> remove(const ulid& id);
     // Every record (for limits, expiry and recovery).
