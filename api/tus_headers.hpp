@@ -2,6 +2,7 @@
 // Parsing of the tus 1.0 request headers. Pure functions; every malformed
 // value is errc::bad_request with a detail naming the header.
 
+#include "core/base64.hpp"
 #include "core/error.hpp"
 
 #include <cstdint>
@@ -40,9 +41,5 @@ struct upload_concat {
     std::vector<std::string> part_ids;
 };
 result<upload_concat> parse_upload_concat(std::string_view value);
-
-// RFC 4648 base64 (with padding); nothing on invalid input.
-result<std::string> decode_base64(std::string_view text);
-std::string encode_base64(std::string_view bytes);
 
 }  // namespace kho::api

@@ -3,6 +3,7 @@
 // termination, concatenation, restarts, and the status each bad request gets.
 // (tests/tus/ drives the same endpoint with the real tus-js-client.)
 
+#include "core/base64.hpp"
 #include "core/sha256.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
@@ -21,29 +22,7 @@ using json = nlohmann::json;
 namespace {
 
 std::string b64(std::string_view s) {
-    static constexpr char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    size_t i = 0;
-    for (; i + 3 <= s.size(); i += 3) {
-        unsigned n = (static_cast<unsigned char>(s[i]) << 16) |
-                     (static_cast<unsigned char>(s[i + 1]) << 8) |
-                     static_cast<unsigned char>(s[i + 2]);
-        for (int k = 18; k >= 0; k -= 6) out += a[(n >> k) & 63];
-    }
-    if (s.size() - i == 1) {
-        unsigned n = static_cast<unsigned char>(s[i]) << 16;
-        out += a[(n >> 18) & 63];
-        out += a[(n >> 12) & 63];
-        out += "==";
-    } else if (s.size() - i == 2) {
-        unsigned n =
-            (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8);
-        out += a[(n >> 18) & 63];
-        out += a[(n >> 12) & 63];
-        out += a[(n >> 6) & 63];
-        out += '=';
-    }
-    return out;
+    return kho::encode_base64(s);
 }
 
 std::string raw_sha256_b64(std::string_view data) {
