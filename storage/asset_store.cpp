@@ -120,6 +120,16 @@ result<bool> asset_store::place_blob(blob_writer& writer, const blob_info& blob)
     return blobs_.place(writer, blob);
 }
 
+void asset_store::add_reference(rocksdb::WriteBatch& batch, const blob_info& blob) const {
+    auto& h = db_.handles();
+    batch.Merge(h[cf::blob_refs], blob_key(blob.sha256), encode_counter(1));
+    if (ref_count(blob.sha256) == 0) {  // the first reference: a blob more in the statistics
+        batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
+        batch.Merge(h[cf::meta], k_stat_blob_bytes,
+                    encode_counter(static_cast<std::int64_t>(blob.size)));
+    }
+}
+
 result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta, blob_writer writer,
                                                             const blob_info& blob,
                                                             const std::string& content_type,
@@ -142,12 +152,7 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     batch.Put(h[cf::assets], a.id.raw(), encode_record(a));
     batch.Put(h[cf::versions], version_key(a.id, 1), encode_record(v));
     for (const auto& k : index_keys(a)) batch.Put(h[cf::asset_index], k, "");
-    batch.Merge(h[cf::blob_refs], blob_key(blob.sha256), encode_counter(1));
-    if (ref_count(blob.sha256) == 0) {
-        batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
-        batch.Merge(h[cf::meta], k_stat_blob_bytes,
-                    encode_counter(static_cast<std::int64_t>(blob.size)));
-    }
+    add_reference(batch, blob);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
     return std::pair{std::move(a), std::move(v)};
@@ -175,12 +180,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     rocksdb::WriteBatch batch;
     batch.Put(h[cf::assets], id.raw(), encode_record(*a));
     batch.Put(h[cf::versions], version_key(id, v.number), encode_record(v));
-    batch.Merge(h[cf::blob_refs], blob_key(blob.sha256), encode_counter(1));
-    if (ref_count(blob.sha256) == 0) {
-        batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
-        batch.Merge(h[cf::meta], k_stat_blob_bytes,
-                    encode_counter(static_cast<std::int64_t>(blob.size)));
-    }
+    add_reference(batch, blob);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
     invalidate(id);

@@ -23,6 +23,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace rocksdb {
+class WriteBatch;
+}
+
 namespace kho::storage {
 
 class database;
@@ -88,6 +92,9 @@ class asset_store {
     std::mutex& asset_lock(const ulid& id) const;
     std::mutex& blob_lock(const std::string& sha256_hex) const;
     result<bool> place_blob(blob_writer& writer, const blob_info& blob);
+    // Adds one reference to `blob` (and the statistics of a first one) to a
+    // batch. Caller holds the blob's lock.
+    void add_reference(rocksdb::WriteBatch& batch, const blob_info& blob) const;
     // Commits a changed asset record alone (caller holds the asset's lock).
     result<asset> put_record(asset a, std::string_view what);
 
