@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package kho needs to build, run and test.
-# Idempotent: skips apt entirely when everything is already present.
+# Installs every Debian 12 package kho needs to build, run and test, and the
+# npm packages of the tus-js-client tests (tests/tus).
+# Idempotent: skips apt entirely when everything is already present, and npm
+# when tests/tus/node_modules is up to date.
 set -euo pipefail
 
 packages=(
@@ -22,13 +24,36 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "kho: installing ${#missing[@]} Debian packages: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+apt_install() {
+  echo "kho: installing $# Debian packages: $*" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
+fi
+
+# Node.js and the npm packages of the tus-js-client end-to-end tests
+# (tests/tus). Debian's nodejs is installed only when there is no node at all,
+# so that a newer one (NodeSource, nvm) is left alone. `npm ci` runs only when
+# node_modules is missing or older than package-lock.json; npm writes
+# node_modules/.package-lock.json last, so it marks a finished install.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tus_dir="$root/tests/tus"
+if ! command -v node >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+if [ ! -f "$tus_dir/node_modules/.package-lock.json" ] ||
+   [ "$tus_dir/package-lock.json" -nt "$tus_dir/node_modules/.package-lock.json" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "kho: node is installed but npm is not; install npm to run tests/tus" >&2
+    exit 1
+  fi
+  echo "kho: installing the npm packages of tests/tus (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error --prefix "$tus_dir" >/dev/null
+fi

@@ -51,13 +51,14 @@ process.on('exit', () => {
 });
 
 class KhoServer {
-  constructor(root, { allowAllTypes = true } = {}) {
+  constructor(root, { allowAllTypes = true, extraArgs = [] } = {}) {
     this.root = root;
     this.dataDir = path.join(root, 'data');
     this.portFile = path.join(root, 'port');
     this.accessLogPath = path.join(this.dataDir, '..', 'access.log');
     this.serverLogPath = path.join(root, 'server.log');
     this.allowAllTypes = allowAllTypes;
+    this.extraArgs = extraArgs;
     this.child = null;
     this.port = 0;
   }
@@ -83,7 +84,11 @@ class KhoServer {
       '--threads', '2',
     ];
     if (this.allowAllTypes) args.push('--allowed-types', '*');
-    const env = { ...process.env, KHO_ADMIN_TOKEN: TOKEN };
+    args.push(...this.extraArgs);
+    // kho-server reads KHO_* variables as option defaults: none from the
+    // caller's shell may change the server under test.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KHO_')));
+    env.KHO_ADMIN_TOKEN = TOKEN;
     // Leaks are the unit tests' business; here a leak report must not turn a
     // graceful shutdown into a failure exit status (sanitizer builds).
     env.ASAN_OPTIONS = [process.env.ASAN_OPTIONS, 'detect_leaks=0'].filter(Boolean).join(':');
@@ -229,7 +234,9 @@ class KhoServer {
 //                 in the middle of a body;
 //   mode 'stall': bytes after the cut are swallowed and nothing more goes
 //                 either way on that connection, until one side closes it
-//                 (the proxy then closes the other side).
+//                 (the proxy then closes the other side);
+//   mode 'blackhole': as 'stall', but the server's side is left open when
+//                 the client goes away: a network path that died silently.
 // onCut(state) runs once the bytes before the cut have been handed to the
 // server's socket.
 
@@ -246,11 +253,11 @@ function startProxy(targetPort, { cutAfter = Infinity, mode = 'drop', onCut = ()
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', closeBoth);
+    client.on('error', () => (dead && mode === 'blackhole' ? client.destroy() : closeBoth()));
     upstream.on('error', closeBoth);
     client.on('close', () => {
       sockets.delete(client);
-      upstream.destroy();
+      if (!(dead && mode === 'blackhole')) upstream.destroy();
     });
     upstream.on('close', () => {
       sockets.delete(upstream);
@@ -328,7 +335,7 @@ function uploadIdOf(url) {
 // Runs a tus.Upload to its end. Resolves {upload, lastResponse, requests};
 // rejects with the client's error (err.upload is the Upload). `requests`
 // records every request the client made: {method, url, headers}.
-// `hooks.onStart(upload)` runs right after start().
+// `hooks.beforeStart(upload)` runs just before start().
 function runUpload(input, options, hooks = {}) {
   const requests = [];
   let upload;
@@ -356,7 +363,6 @@ function runUpload(input, options, hooks = {}) {
   });
   hooks.beforeStart?.(upload);
   upload.start();
-  hooks.onStart?.(upload);
   return { upload, done, requests };
 }
 
@@ -409,6 +415,21 @@ function patchLines(lines, uploadPath) {
   return lines.filter((l) => l.method === 'PATCH' && l.path === uploadPath);
 }
 
+function patchCount(...requestLists) {
+  return requestLists.flat().filter((r) => r.method === 'PATCH').length;
+}
+
+// The access-log lines of an upload's PATCH requests, once there are
+// `count` of them: the server writes a line after its response, so the
+// client may see the response first.
+async function settledPatchLines(server, uploadPath, count) {
+  const lines = await server.waitForLog(
+    (all) => patchLines(all, uploadPath).length >= count,
+    `${count} PATCH lines for ${uploadPath}`,
+  );
+  return patchLines(lines, uploadPath);
+}
+
 // Fixture: a temporary directory with its servers, removed afterwards. On
 // failure the servers' logs are printed.
 function tusTest(name, fn) {
@@ -419,7 +440,7 @@ function tusTest(name, fn) {
       root,
       t,
       async server(opts) {
-        const s = new KhoServer(root + (servers.length ? `/s${servers.length}` : ''), opts);
+        const s = new KhoServer(servers.length ? path.join(root, `server${servers.length}`) : root, opts);
         servers.push(s);
         return s.start();
       },
@@ -428,8 +449,10 @@ function tusTest(name, fn) {
       await fn(ctx);
     } catch (err) {
       for (const s of servers) {
-        t.diagnostic(`server log (${s.root}):\n${s.log()}`);
-        t.diagnostic(`access log tail:\n${s.accessLog().slice(-12).map((l) => JSON.stringify(l)).join('\n')}`);
+        t.diagnostic(`server log (${s.serverLogPath}):`);
+        for (const line of s.log().split('\n')) t.diagnostic(`  ${line}`);
+        t.diagnostic('access log tail:');
+        for (const line of s.accessLog().slice(-12)) t.diagnostic(`  ${JSON.stringify(line)}`);
       }
       throw err;
     } finally {
@@ -491,7 +514,7 @@ tusTest('a. chunked 40 MB upload with Vietnamese metadata becomes an asset', asy
   assert.equal(asset.version_count, 1);
   assert.equal(asset.versions[0].file_name, metadata.filename);
 
-  const patches = patchLines(server.accessLog(), uploadPathOf(upload.url));
+  const patches = await settledPatchLines(server, uploadPathOf(upload.url), chunks);
   assert.equal(patches.length, chunks);
   assert.ok(patches.every((l) => l.status === 204), JSON.stringify(patches));
   assert.equal(patches.reduce((n, l) => n + l.bytes_in, 0), src.size);
@@ -558,7 +581,7 @@ tusTest('b1. upload.abort() mid-way, then a new tus.Upload resumes through the U
   assert.equal(requests[1].headers['Upload-Offset'], String(head.offset), 'it resumes at the HEAD offset');
   assert.ok(!requests.some((r) => r.method === 'POST'), 'no new upload is created');
 
-  const patches = patchLines(server.accessLog(), uploadPath);
+  const patches = await settledPatchLines(server, uploadPath, patchCount(first.requests, requests));
   const received = patches.reduce((n, l) => n + l.bytes_in, 0);
   assert.ok(received < 2 * src.size, `the server received ${received} bytes by PATCH for ${src.size}`);
   const afterResume = patches.slice(-(requests.length - 1)).reduce((n, l) => n + l.bytes_in, 0);
@@ -600,7 +623,7 @@ tusTest('b2. a TCP proxy drops the connection mid-PATCH, then a new tus.Upload w
     assert.deepEqual(requests.map((r) => r.method), ['HEAD', 'PATCH', 'PATCH']);
     assert.equal(requests[1].headers['Upload-Offset'], String(head.offset));
 
-    const patches = patchLines(server.accessLog(), uploadPath);
+    const patches = await settledPatchLines(server, uploadPath, patchCount(first.requests, requests));
     const received = patches.reduce((n, l) => n + l.bytes_in, 0);
     assert.ok(received < 2 * src.size, `the server received ${received} bytes by PATCH for ${src.size}`);
     assert.equal(received, src.size, 'every byte the server received was kept; none was sent twice');
@@ -627,7 +650,7 @@ tusTest('b3. a dropped connection is resumed by the client itself (retryDelays)'
     assert.ok(head > 0, `the client asked for the offset after the drop: ${methods.join(' ')}`);
     const resumedAt = Number(requests[head + 1].headers['Upload-Offset']);
     assert.ok(resumedAt > chunkSize, `resumed at ${resumedAt}`);
-    const patches = patchLines(server.accessLog(), uploadPathOf(upload.url));
+    const patches = await settledPatchLines(server, uploadPathOf(upload.url), patchCount(requests));
     assert.ok(patches.reduce((n, l) => n + l.bytes_in, 0) < 2 * src.size);
     await checkFinished(server, upload.url, { size: src.size, sha256: src.sha256 });
   } finally {
@@ -933,5 +956,49 @@ tusTest('h. overridePatchMethod: POST with X-HTTP-Method-Override: PATCH', async
   });
   const { upload } = await expectSuccess(run.done);
   await checkFinished(server, upload.url, { size: data.length, sha256: sha256(data) });
+  await stopCleanly(server);
+});
+
+// Known server gap (found by these tests): when the network path of a PATCH
+// dies silently (no FIN, no RST: a phone changing networks), the server keeps
+// the upload claimed by that request until --io-timeout (30 s), answering 409
+// to every PATCH of the resumed upload. tus-js-client's default retryDelays
+// (0, 1, 3, 5 s) give up after 9 s, so the upload fails. tusd avoids this by
+// letting a new request take the upload over from the stale one. Todo until
+// the server does something similar.
+tusTest('i. resume right after a silent network loss, with the default retryDelays', async ({ t, root, server: newServer }) => {
+  t.todo('the stale PATCH holds the upload for --io-timeout; the resumed PATCHes get 409');
+  // KHO_TUS_IO_TIMEOUT lets one check that this test passes once the stale
+  // request lets go in time (e.g. 2 s).
+  const extraArgs = process.env.KHO_TUS_IO_TIMEOUT ? ['--io-timeout', process.env.KHO_TUS_IO_TIMEOUT] : [];
+  const server = await newServer({ extraArgs });
+  const src = await writeRandomFile(root, 'mobile.mp4', 4 * MiB);
+  const chunkSize = MiB;
+  let cut;
+  const cutReached = new Promise((resolve) => {
+    cut = resolve;
+  });
+  const proxy = await startProxy(server.port, { cutAfter: chunkSize + MiB / 2, mode: 'blackhole', onCut: cut });
+  try {
+    const first = runUpload(createReadStream(src.file), {
+      endpoint: `http://127.0.0.1:${proxy.port}/api/v1/uploads`,
+      chunkSize,
+    });
+    first.done.catch(() => {});
+    await cutReached;
+    await sleep(200);
+    // The client notices nothing is moving and starts over on a new path.
+    await first.upload.abort();
+    const resumed = runUpload(createReadStream(src.file), {
+      endpoint: server.endpoint,
+      uploadUrl: `${server.base}${uploadPathOf(first.upload.url)}`,
+      chunkSize,
+      retryDelays: [0, 1000, 3000, 5000],
+    });
+    const { upload } = await expectSuccess(resumed.done);
+    await checkFinished(server, upload.url, { size: src.size, sha256: src.sha256 });
+  } finally {
+    await proxy.close();
+  }
   await stopCleanly(server);
 });
