@@ -75,6 +75,12 @@ namespace {
 
 boost::asio::awaitable<dispatch_result> route_and_handle(app& a, const router& r, request& req) {
     dispatch_result out;
+    // tus: clients behind proxies that allow only GET and POST send PATCH
+    // and DELETE as POST with X-HTTP-Method-Override.
+    if (req.method == "POST")
+        if (auto m = req.headers.get("X-HTTP-Method-Override");
+            m && (*m == "PATCH" || *m == "DELETE"))
+            if (req.target.starts_with("/api/v1/uploads/")) req.method = std::string(*m);
     if (auto d = decode_target(req); !d) {
         out.resp = problem_response(d.error(), req.target);
         co_return out;

@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ class body_source {
     virtual std::optional<std::uint64_t> declared_length() const = 0;
     // The most the route accepts; reading past it fails with payload_too_large.
     virtual void limit(std::uint64_t max_bytes) = 0;
+    // A callable that any thread may use to abort this request's connection
+    // (a newer request taking over a resumable upload from a stale one).
+    virtual std::function<void()> interrupter() const { return {}; }
 };
 
 struct request {

@@ -1,5 +1,7 @@
 #include "api/router.hpp"
 
+#include <algorithm>
+
 namespace kho::api {
 namespace {
 
@@ -61,8 +63,12 @@ route_match router::match(std::string_view method, std::string_view path) const 
             head_fallback = &r;
             fallback_params = params;
         }
-        m.allowed.push_back(r.method);
-        if (r.method == "GET") m.allowed.emplace_back("HEAD");
+        auto allow = [&](const std::string& verb) {
+            if (std::find(m.allowed.begin(), m.allowed.end(), verb) == m.allowed.end())
+                m.allowed.push_back(verb);
+        };
+        allow(r.method);
+        if (r.method == "GET") allow("HEAD");
     }
     if (head_fallback) {
         m.matched = head_fallback;

@@ -18,6 +18,10 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -170,20 +174,61 @@ error io_failure(const char* what) {
 // durable and commits the new offset and digest state. Bytes received before
 // the client went away are kept (the client resumes from them), unless the
 // request carried a checksum that can no longer be verified.
-awaitable<result<void>> append_body(app& a, request& req, upload_record& r) {
+// Claims the upload for this request. A request still holding it (a PATCH
+// whose connection died without a FIN, as on a network switch) is aborted:
+// it saves what it received and lets go, and this request goes on if the
+// upload's offset is still the one it expects.
+awaitable<result<void>> claim_upload(app& a, request& req, upload_record& r,
+                                     std::uint64_t expected_offset) {
+    if (!a.uploads.claim(r.id, req.body->interrupter())) {
+        a.uploads.interrupt(r.id);
+        boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
+        bool claimed = false;
+        for (int i = 0; i < 250 && !claimed; ++i) {
+            wait.expires_after(std::chrono::milliseconds(20));
+            co_await wait.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            claimed = a.uploads.claim(r.id, req.body->interrupter());
+        }
+        if (!claimed)
+            co_return make_error(errc::conflict, "another request is writing to this upload");
+    }
+    auto fresh = a.uploads.get(r.id);
+    if (!fresh) {
+        a.uploads.release(r.id);
+        co_return fresh.error();
+    }
+    r = std::move(*fresh);
+    if (r.offset != expected_offset) {
+        a.uploads.release(r.id);
+        co_return make_error(errc::conflict, "Upload-Offset is " + std::to_string(expected_offset) +
+                                                 " but the upload has " + std::to_string(r.offset) +
+                                                 " bytes");
+    }
+    co_return ok();
+}
+
+awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
+                                    std::uint64_t expected_offset,
+                                    std::optional<std::uint64_t> declared_length = {}) {
     std::optional<chunk_digest> digest;
     if (auto h = req.headers.get("Upload-Checksum")) {
         auto c = parse_upload_checksum(*h);
         if (!c) co_return c.error();
         digest.emplace(*c);
     }
-    if (!a.uploads.claim(r.id))
-        co_return make_error(errc::conflict, "another request is writing to this upload");
+    if (auto c = co_await claim_upload(a, req, r, expected_offset); !c) co_return c.error();
     struct release_guard {
         storage::upload_store& s;
         ulid id;
         ~release_guard() { s.release(id); }
     } guard{a.uploads, r.id};
+    if (declared_length) {  // creation-defer-length: the size arrives with a PATCH
+        if (r.length && *r.length != *declared_length)
+            co_return make_error(errc::bad_request, "Upload-Length cannot change");
+        if (*declared_length < r.offset || *declared_length > a.limits.max_upload_bytes)
+            co_return make_error(errc::payload_too_large, "Upload-Length is not possible");
+        r.length = declared_length;
+    }
 
     auto path = a.uploads.file_of(r.id);
     storage::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -482,7 +527,7 @@ awaitable<response> create(app& a, request& req) {
     bool has_body = req.body->declared_length().value_or(1) > 0 &&
                     req.headers.get("Content-Type").value_or("") == k_offset_type;
     if (has_body) {
-        auto appended = co_await append_body(a, req, r);
+        auto appended = co_await append_body(a, req, r, 0);
         if (!appended && appended.error().code != errc::bad_request &&
             appended.error().code != errc::unavailable)
             co_return tus_problem(appended.error(), req);
@@ -545,18 +590,13 @@ awaitable<response> patch(app& a, request& req) {
                                            " but the upload has " + std::to_string(r->offset) +
                                            " bytes"),
             req);
+    std::optional<std::uint64_t> declared;
     if (auto length = req.headers.get("Upload-Length")) {
         auto n = parse_tus_u64("Upload-Length", *length);
         if (!n) co_return tus_problem(n.error(), req);
-        if (r->length && *r->length != *n)
-            co_return tus_problem(make_error(errc::bad_request, "Upload-Length cannot change"),
-                                  req);
-        if (*n < r->offset || *n > a.limits.max_upload_bytes)
-            co_return tus_problem(
-                make_error(errc::payload_too_large, "Upload-Length is not possible"), req);
-        r->length = *n;
+        declared = *n;
     }
-    auto appended = co_await append_body(a, req, *r);
+    auto appended = co_await append_body(a, req, *r, *offset, declared);
     if (!appended) co_return tus_problem(appended.error(), req);
     if (auto f = co_await maybe_finish(a, req, *r); !f) co_return tus_problem(f.error(), req);
     auto resp = no_content();
@@ -570,8 +610,11 @@ awaitable<response> terminate(app& a, request& req) {
     if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
     auto r = load(a, req, req.path_params.at(0));
     if (!r) co_return tus_problem(r.error(), req);
-    if (!a.uploads.claim(r->id))
-        co_return tus_problem(make_error(errc::conflict, "the upload is being written to"), req);
+    if (auto c = co_await claim_upload(a, req, *r, r->offset); !c) {
+        // A stale writer committed more meanwhile: terminate anyway.
+        if (c.error().code != errc::conflict || !a.uploads.claim(r->id))
+            co_return tus_problem(c.error(), req);
+    }
     auto removed = co_await run_blocking(a, [&] { return a.uploads.remove(r->id); });
     a.uploads.release(r->id);
     if (!removed) co_return tus_problem(removed.error(), req);

@@ -77,8 +77,9 @@ struct session::impl {
 // Streams the request body out of Beast's parser in chunks of up to 256 KiB.
 class socket_body_source final : public api::body_source {
   public:
-    socket_body_source(session::impl& s, http::request_parser<http::buffer_body>& p)
-        : s_(s), parser_(p) {
+    socket_body_source(session::impl& s, http::request_parser<http::buffer_body>& p,
+                       std::weak_ptr<session> owner)
+        : s_(s), parser_(p), owner_(std::move(owner)) {
         auto expect = p.get()[http::field::expect];
         expect_continue_ = beast::iequals(expect, "100-continue");
     }
@@ -122,6 +123,12 @@ class socket_body_source final : public api::body_source {
         return std::nullopt;
     }
 
+    std::function<void()> interrupter() const override {
+        return [owner = owner_] {
+            if (auto s = owner.lock()) s->force_close();
+        };
+    }
+
     void limit(std::uint64_t max_bytes) override {
         limit_ = max_bytes;
         if (!parser_.is_done()) parser_.body_limit(max_bytes);
@@ -131,6 +138,7 @@ class socket_body_source final : public api::body_source {
     session::impl& s_;
     http::request_parser<http::buffer_body>& parser_;
     std::unique_ptr<char[]> buf_;
+    std::weak_ptr<session> owner_;
     bool expect_continue_ = false;
     std::uint64_t limit_ = 0;
 };
@@ -384,7 +392,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
         for (const auto& f : msg) req.headers.add(f.name_string(), std::string(f.value()));
         req.client_address = s.client;
         req.request_id = std::to_string(++s.env.request_counter);
-        socket_body_source body(s, parser);
+        socket_body_source body(s, parser, self);
         req.body = &body;
 
         auto result = co_await api::dispatch(s.env.app, s.env.router, req);

@@ -174,9 +174,18 @@ std::size_t upload_store::sweep() {
     return removed;
 }
 
-bool upload_store::claim(const ulid& id) {
+bool upload_store::claim(const ulid& id, std::function<void()> interrupt) {
     std::lock_guard lock(busy_mutex_);
-    return busy_.insert(std::string(id.raw())).second;
+    return busy_.emplace(std::string(id.raw()), std::move(interrupt)).second;
+}
+
+void upload_store::interrupt(const ulid& id) {
+    std::function<void()> fn;
+    {
+        std::lock_guard lock(busy_mutex_);
+        if (auto it = busy_.find(std::string(id.raw())); it != busy_.end()) fn = it->second;
+    }
+    if (fn) fn();
 }
 
 void upload_store::release(const ulid& id) {

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -72,9 +74,13 @@ class upload_store {
     std::filesystem::path file_of(const ulid& id) const;
     const std::filesystem::path& dir() const { return dir_; }
 
-    // One writer per upload: false when another request holds it.
-    bool claim(const ulid& id);
+    // One writer per upload: false when another request holds it. The
+    // holder leaves `interrupt` for a newer request to abort it with.
+    bool claim(const ulid& id, std::function<void()> interrupt = {});
     void release(const ulid& id);
+    // Aborts the request holding the upload (its connection is closed; it
+    // saves what it received and releases). Thread-safe.
+    void interrupt(const ulid& id);
 
     const kho::clock& clock() const { return clock_; }
     ulid next_id() { return ids_.next(); }
@@ -85,7 +91,7 @@ class upload_store {
     kho::clock clock_;
     ulid_generator ids_;
     std::mutex busy_mutex_;
-    std::set<std::string> busy_;
+    std::map<std::string, std::function<void()>> busy_;
 };
 
 }  // namespace kho::storage
