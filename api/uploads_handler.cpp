@@ -288,10 +288,20 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
         upload_record next = r;
         next.offset += received;
         next.hash_state = hash.state();
-        auto saved = co_await run_blocking(a, [&]() -> result<void> {
-            if (::fdatasync(fd.get()) != 0) return io_failure("fsync upload file");
-            return a.uploads.save_progress(next);
-        });
+        // Every append is recorded at once (it survives a crash of the
+        // process); the bytes are made durable with a checkpoint every
+        // 64 MiB or 2 s and at completion, rather than an fsync per chunk,
+        // which halved throughput with 8 MiB chunks.
+        bool last = next.length && next.offset == *next.length;
+        result<void> saved = ok();
+        if (last || a.uploads.checkpoint_due(next)) {
+            saved = co_await run_blocking(a, [&]() -> result<void> {
+                if (::fdatasync(fd.get()) != 0) return io_failure("fsync upload file");
+                return a.uploads.save(next, true);
+            });
+        } else {
+            saved = a.uploads.save_progress(next);
+        }
         if (!saved) co_return saved.error();
         r = std::move(next);
     }
@@ -434,7 +444,7 @@ awaitable<result<upload_record>> concatenate(app& a, request& req, upload_record
         if (::fdatasync(out.get()) != 0) return io_failure("fsync final upload");
         r.offset = total;
         r.hash_state = hash.state();
-        if (auto s = a.uploads.save(r); !s) return s.error();
+        if (auto s = a.uploads.save(r, true); !s) return s.error();
         for (const auto& p : parts) (void)a.uploads.remove(p.id);
         return ok();
     });

@@ -47,8 +47,16 @@ URL="http://127.0.0.1:$(cat "$WORK/port")"
 AUTH="Authorization: Bearer $TOKEN"
 for _ in $(seq 100); do curl -fs "$URL/readyz" >/dev/null && break; sleep 0.1; done
 
+# Every upload must store new bytes (not take the deduplicated path), so
+# each asset is deleted for good, blob included, before the next run.
+purge() {
+    curl -fsS -o /dev/null -H "$AUTH" -X DELETE "$URL/api/v1/assets/$1"
+    curl -fsS -o /dev/null -H "$AUTH" -X DELETE "$URL/api/v1/assets/$1?permanent=true"
+}
+ASSET_ID_FILE="$WORK/last-asset"
 plain_upload() {
-    curl -fsS -o /dev/null -H "$AUTH" -X POST -T "$FILE" "$URL/api/v1/assets?filename=plain-$1.bin"
+    curl -fsS -H "$AUTH" -X POST -T "$FILE" "$URL/api/v1/assets?filename=plain-$1.bin" |
+        sed -E 's/.*"id":"([0-9A-Z]{26})".*/\1/' >"$ASSET_ID_FILE"
 }
 
 # The file is cut into chunk files before timing (a tus client reads slices
@@ -68,15 +76,17 @@ tus_upload() {
         offset=$((offset + size))
     done
     curl "${args[@]}"
+    curl -fsS -H "$AUTH" "$URL$location" | sed -E 's/.*"asset_id":"([0-9A-Z]{26})".*/\1/' >"$ASSET_ID_FILE"
 }
 
 time_it() { local t0; t0=$(now); "$@"; awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'; }
 
 plain=() tus=()
 for ((i = 0; i < RUNS; i++)); do
-    sync; plain+=("$(time_it plain_upload "$i")")
-    sync; tus+=("$(time_it tus_upload)")
+    sync; plain+=("$(time_it plain_upload "$i")"); purge "$(cat "$ASSET_ID_FILE")"
+    sync; tus+=("$(time_it tus_upload)"); purge "$(cat "$ASSET_ID_FILE")"
 done
+echo "runs: plain ${plain[*]}; tus ${tus[*]}" >&2
 p=$(median "${plain[@]}") t=$(median "${tus[@]}")
 echo
 echo "kho tus benchmark: $(nproc) cores, $SIZE_MB MiB file, $((CHUNK / 1048576)) MiB chunks, median of $RUNS"

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 namespace kho::storage {
 namespace {
@@ -40,10 +41,18 @@ std::string from_hex_string(std::string_view hex) {
 }
 
 std::string encode(const upload_record& r) {
-    json j{{"owner", r.owner},           {"offset", r.offset},
-           {"metadata", r.metadata},     {"concat", concat_name(r.concat)},
-           {"parts", r.parts},           {"hash_state", to_hex_string(r.hash_state)},
-           {"created_at", r.created_at}, {"expires_at", r.expires_at}};
+    json j{{"owner", r.owner},
+           {"offset", r.offset},
+           {"metadata", r.metadata},
+           {"concat", concat_name(r.concat)},
+           {"parts", r.parts},
+           {"hash_state", to_hex_string(r.hash_state)},
+           {"checkpoint", r.checkpoint},
+           {"checkpoint_hash_state", to_hex_string(r.checkpoint_hash_state)},
+           {"checkpoint_at", r.checkpoint_at},
+           {"boot_id", r.boot_id},
+           {"created_at", r.created_at},
+           {"expires_at", r.expires_at}};
     if (r.length) j["length"] = *r.length;
     if (r.asset_id) j["asset_id"] = *r.asset_id;
     if (r.version) j["version"] = *r.version;
@@ -66,6 +75,10 @@ result<upload_record> decode(std::string_view key, std::string_view value) {
                                   : upload_record::concat_kind::none;
         r.parts = j.at("parts").get<std::vector<std::string>>();
         r.hash_state = from_hex_string(j.at("hash_state").get<std::string>());
+        r.checkpoint = j.value("checkpoint", std::uint64_t{0});
+        r.checkpoint_hash_state = from_hex_string(j.value("checkpoint_hash_state", std::string()));
+        r.checkpoint_at = j.value("checkpoint_at", unix_ms{0});
+        r.boot_id = j.value("boot_id", std::string());
         r.created_at = j.at("created_at").get<unix_ms>();
         r.expires_at = j.at("expires_at").get<unix_ms>();
         if (j.contains("length")) r.length = j.at("length").get<std::uint64_t>();
@@ -75,6 +88,17 @@ result<upload_record> decode(std::string_view key, std::string_view value) {
     } catch (const json::exception& e) {
         return make_error(errc::internal, std::string("corrupt upload record: ") + e.what());
     }
+}
+
+// Changes at every boot of the machine; the page cache does not survive it.
+const std::string& current_boot_id() {
+    static const std::string id = [] {
+        std::ifstream in("/proc/sys/kernel/random/boot_id");
+        std::string v;
+        std::getline(in, v);
+        return v;
+    }();
+    return id;
 }
 
 }  // namespace
@@ -90,6 +114,7 @@ std::filesystem::path upload_store::file_of(const ulid& id) const {
 }
 
 result<upload_record> upload_store::create(upload_record r) {
+    if (r.checkpoint_at == 0) r.checkpoint_at = r.created_at;
     auto path = file_of(r.id);
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
     if (!fd) {
@@ -111,14 +136,39 @@ result<upload_record> upload_store::get(const ulid& id) const {
     auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::uploads], id.raw(), &v);
     if (s.IsNotFound()) return make_error(errc::not_found, "no upload with id " + id.to_string());
     if (!s.ok()) return to_error(s, "read upload");
-    return decode(id.raw(), v);
+    auto r = decode(id.raw(), v);
+    if (r && r->boot_id != current_boot_id() && r->offset != r->checkpoint) {
+        // Written before a reboot: only the checkpoint is known to be on disk.
+        r->offset = r->checkpoint;
+        r->hash_state = r->checkpoint_hash_state;
+    }
+    return r;
 }
 
-result<void> upload_store::save(const upload_record& r) {
+result<void> upload_store::save(upload_record& r, bool checkpoint) {
+    if (checkpoint) {
+        r.checkpoint = r.offset;
+        r.checkpoint_hash_state = r.hash_state;
+        r.checkpoint_at = clock_.now();
+    }
+    r.boot_id = current_boot_id();
     auto& h = db_.handles();
     auto s = h.db->Put(sync_write(), h[cf::uploads], r.id.raw(), encode(r));
     if (!s.ok()) return to_error(s, "save upload");
     return ok();
+}
+
+result<void> upload_store::save_progress(upload_record& r) {
+    r.boot_id = current_boot_id();
+    auto& h = db_.handles();
+    auto s = h.db->Put(rocksdb::WriteOptions(), h[cf::uploads], r.id.raw(), encode(r));
+    if (!s.ok()) return to_error(s, "save upload progress");
+    return ok();
+}
+
+bool upload_store::checkpoint_due(const upload_record& r) const {
+    return r.offset - r.checkpoint >= k_checkpoint_bytes ||
+           clock_.now() - r.checkpoint_at >= k_checkpoint_ms;
 }
 
 result<void> upload_store::save_progress(const upload_record& r) {

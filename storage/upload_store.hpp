@@ -1,11 +1,17 @@
 #pragma once
 // Resumable (tus) uploads in progress: one record per upload in the
 // `uploads` column family and its bytes in <data-dir>/tmp/tus/<id>.part.
-// The record's offset is the number of bytes known to be durable; the file
-// may be longer after a crash (bytes written but not yet acknowledged), and
-// is cut back to the offset before the next append. The record also keeps the
-// SHA-256 state at that offset, so the digest is known at completion without
-// reading the file again.
+//
+// Two offsets, each with the SHA-256 state after exactly that many bytes (so
+// the digest is known at completion without reading the file again):
+// - `offset`: acknowledged bytes. Recorded after every append without
+//   waiting for the disk: the bytes and the record are in the kernel, so a
+//   crash of the process loses neither.
+// - `checkpoint`: bytes known to be on disk (fdatasync, then a synchronous
+//   record write), taken every 64 MiB or 2 s and at completion.
+// A record written during another boot of the machine (a power failure may
+// have lost the page cache) falls back to its checkpoint. The file may be
+// longer than the offset in use; it is cut back before the next append.
 //
 // Thread safety: all member functions may be called concurrently; claim()
 // gives one request at a time the right to append to an upload.
@@ -39,6 +45,10 @@ struct upload_record {
     concat_kind concat = concat_kind::none;
     std::vector<std::string> parts;  // ids of the partial uploads of a final one
     std::string hash_state;          // resumable_sha256 state at `offset`
+    std::uint64_t checkpoint = 0;    // durable bytes
+    std::string checkpoint_hash_state;
+    unix_ms checkpoint_at = 0;
+    std::string boot_id;  // the machine boot during which `offset` was recorded
     unix_ms created_at = 0;
     unix_ms expires_at = 0;
     std::optional<std::string> asset_id;  // set once the upload became an asset/version
@@ -52,8 +62,14 @@ class upload_store {
     // Creates the record and its empty file.
     result<upload_record> create(upload_record r);
     result<upload_record> get(const ulid& id) const;
-    // Commits a changed record (synchronous write).
-    result<void> save(const upload_record& r);
+    // Commits a changed record durably (synchronous write); with
+    // `checkpoint`, the record's offset also becomes its checkpoint (the
+    // caller has made the bytes durable first).
+    result<void> save(upload_record& r, bool checkpoint = false);
+    // Records acknowledged progress without waiting for the disk.
+    result<void> save_progress(upload_record& r);
+    // A checkpoint is due every 64 MiB or 2 s of acknowledged progress.
+    bool checkpoint_due(const upload_record& r) const;
     // Records progress after the appended bytes were made durable, without
     // waiting for the log to reach the disk: losing this write to a power
     // failure only makes the upload resume from an older offset, whose
@@ -86,6 +102,9 @@ class upload_store {
     ulid next_id() { return ids_.next(); }
 
   private:
+    static constexpr std::uint64_t k_checkpoint_bytes = 64u << 20;
+    static constexpr unix_ms k_checkpoint_ms = 2000;
+
     database& db_;
     std::filesystem::path dir_;
     kho::clock clock_;
