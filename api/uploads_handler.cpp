@@ -290,7 +290,7 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
         next.hash_state = hash.state();
         // Every append is recorded at once (it survives a crash of the
         // process); the bytes are made durable with a checkpoint every
-        // 64 MiB or 2 s and at completion, rather than an fsync per chunk,
+        // 256 MiB or 10 s and at completion, rather than an fsync per chunk,
         // which halved throughput with 8 MiB chunks.
         bool last = next.length && next.offset == *next.length;
         result<void> saved = ok();

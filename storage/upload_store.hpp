@@ -8,7 +8,7 @@
 //   waiting for the disk: the bytes and the record are in the kernel, so a
 //   crash of the process loses neither.
 // - `checkpoint`: bytes known to be on disk (fdatasync, then a synchronous
-//   record write), taken every 64 MiB or 2 s and at completion.
+//   record write), taken every 256 MiB or 10 s and at completion.
 // A record written during another boot of the machine (a power failure may
 // have lost the page cache) falls back to its checkpoint. The file may be
 // longer than the offset in use; it is cut back before the next append.
@@ -68,7 +68,7 @@ class upload_store {
     result<void> save(upload_record& r, bool checkpoint = false);
     // Records acknowledged progress without waiting for the disk.
     result<void> save_progress(upload_record& r);
-    // A checkpoint is due every 64 MiB or 2 s of acknowledged progress.
+    // A checkpoint is due every 256 MiB or 10 s of acknowledged progress.
     bool checkpoint_due(const upload_record& r) const;
     // Records progress after the appended bytes were made durable, without
     // waiting for the log to reach the disk: losing this write to a power
@@ -102,8 +102,8 @@ class upload_store {
     ulid next_id() { return ids_.next(); }
 
   private:
-    static constexpr std::uint64_t k_checkpoint_bytes = 64u << 20;
-    static constexpr unix_ms k_checkpoint_ms = 2000;
+    static constexpr std::uint64_t k_checkpoint_bytes = 256u << 20;
+    static constexpr unix_ms k_checkpoint_ms = 10000;
 
     database& db_;
     std::filesystem::path dir_;

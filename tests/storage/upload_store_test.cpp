@@ -56,7 +56,7 @@ TEST_CASE("an upload's acknowledged offset holds within a boot; after a reboot i
     CHECK(after_reboot->hash_state == "state-at-400");
 }
 
-TEST_CASE("a checkpoint is due after 64 MiB or 2 seconds of progress", "[upload_store]") {
+TEST_CASE("a checkpoint is due after 256 MiB or 10 seconds of progress", "[upload_store]") {
     kho::test::temp_dir dir("kho-upload-test");
     auto db = database::open(dir.path() / "db");
     REQUIRE(db.has_value());
@@ -64,11 +64,13 @@ TEST_CASE("a checkpoint is due after 64 MiB or 2 seconds of progress", "[upload_
     upload_store store(**db, dir.path() / "tmp", kho::clock([&] { return now; }));
     upload_record r;
     r.checkpoint_at = now;
-    r.offset = 10u << 20;
+    r.offset = 200u << 20;
     CHECK_FALSE(store.checkpoint_due(r));
-    r.offset = 64u << 20;
+    r.offset = 256u << 20;
     CHECK(store.checkpoint_due(r));
     r.offset = 1;
-    now += 2000;
+    now += 9999;
+    CHECK_FALSE(store.checkpoint_due(r));
+    now += 1;
     CHECK(store.checkpoint_due(r));
 }
