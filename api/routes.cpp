@@ -1,3 +1,4 @@
+#include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
 #include "api/router.hpp"
 #include "api/system_handler.hpp"
@@ -10,6 +11,7 @@ router make_router() {
     add_system_routes(r);
     add_asset_routes(r);
     add_upload_routes(r);
+    add_admin_routes(r);
     return r;
 }
 

@@ -187,6 +187,26 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     return v;
 }
 
+void asset_store::for_each_version(
+    const std::function<void(const ulid&, const asset_version&)>& fn) const {
+    auto& h = db_.handles();
+    std::unique_ptr<rocksdb::Iterator> it(
+        h.db->NewIterator(rocksdb::ReadOptions(), h[cf::versions]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        auto key = it->key().ToStringView();
+        auto id = ulid::from_raw(key.substr(0, 16));
+        auto v = decode_version_record(it->value().ToStringView());
+        if (id && v) fn(*id, *v);
+    }
+}
+
+bool asset_store::remove_if_unreferenced(const std::string& sha256_hex, bool dry_run) {
+    std::lock_guard guard(blob_lock(sha256_hex));
+    if (ref_count(sha256_hex) > 0) return false;
+    if (!dry_run) (void)blobs_.remove(sha256_hex);
+    return true;
+}
+
 result<asset> asset_store::get(const ulid& id) const {
     std::uint64_t generation;
     {

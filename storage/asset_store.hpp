@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -85,6 +86,12 @@ class asset_store {
     result<void> purge(const ulid& id);
 
     store_stats stats() const;
+
+    // Every version of every asset (trashed ones included), in key order.
+    void for_each_version(const std::function<void(const ulid&, const asset_version&)>& fn) const;
+    // Removes the blob when nothing references it, under the lock uploads
+    // take to reference it. Returns whether it was unreferenced.
+    bool remove_if_unreferenced(const std::string& sha256_hex, bool dry_run);
     // Digest -> reference count, for recovery and verification.
     std::int64_t ref_count(const std::string& sha256_hex) const;
 

@@ -50,6 +50,19 @@ struct download_options {
 // file, verifies SHA-256 against the ETag.
 int run_download(const global_options& g, const download_options& o);
 
+struct gc_options {
+    bool dry_run = false;
+};
+// kho gc: removes blobs nothing references and expired uploads (admin).
+int run_gc(const global_options& g, const gc_options& o);
+
+struct verify_options {
+    std::uint64_t max_mb_per_second = 200;  // 0: unlimited
+};
+// kho verify: re-hashes every referenced blob on the server; exit 1 when any
+// is missing or corrupt, listing the versions that use it.
+int run_verify(const global_options& g, const verify_options& o);
+
 // The asset kinds the server knows, for option validation.
 const std::vector<std::string>& asset_kinds();
 

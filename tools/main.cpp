@@ -85,6 +85,20 @@ int main(int argc, char** argv) {
                        "Replace an existing file instead of resuming or refusing");
     commands.emplace_back(download, [&] { return run_download(g, down); });
 
+    gc_options gc;
+    auto* gc_cmd = app.add_subcommand("gc", "Remove blobs nothing references and expired uploads");
+    gc_cmd->add_flag("--dry-run", gc.dry_run, "Only report what would be removed");
+    commands.emplace_back(gc_cmd, [&] { return run_gc(g, gc); });
+
+    verify_options verify;
+    auto* verify_cmd = app.add_subcommand(
+        "verify", "Re-hash every stored original; exit 1 when any is missing or corrupt");
+    verify_cmd
+        ->add_option("--max-mb-per-second", verify.max_mb_per_second,
+                     "Read rate limit on the server (0: unlimited)")
+        ->capture_default_str();
+    commands.emplace_back(verify_cmd, [&] { return run_verify(g, verify); });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -444,3 +444,16 @@ TEST_CASE("query strings read '+' as a space and %2B as a plus") {
     REQUIRE(r.status == 201);
     CHECK(body_json(r)["title"] == "Thầy ra thầy, 1+1");
 }
+
+TEST_CASE("admin maintenance endpoints validate their parameters") {
+    server_process server;
+    http_client c(server.port());
+    require_problem(c.request("POST", "/api/v1/admin/gc?dry_run=maybe", auth()), 400,
+                    "invalid_parameter");
+    require_problem(c.request("POST", "/api/v1/admin/verify?max_mb_per_second=-1", auth()), 400,
+                    "invalid_parameter");
+    require_problem(c.request("POST", "/api/v1/admin/gc"), 401, "unauthorized");
+    auto v = c.request("POST", "/api/v1/admin/verify", auth());
+    REQUIRE(v.status == 200);
+    CHECK(body_json(v)["ok"] == true);
+}

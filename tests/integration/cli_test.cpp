@@ -435,3 +435,53 @@ TEST_CASE("kho reports an unreachable server with exit code 1", "[cli]") {
         CHECK(r.err == "kho: cannot connect to 127.0.0.1:" + port + ": Connection refused\n");
     }
 }
+
+TEST_CASE("kho gc removes only unreferenced blobs; kho verify reports a flipped byte by version",
+          "[cli]") {
+    server_process server;
+    temp_dir work;
+    write_file(work.path / "Áp phích.png", fake_png(21, 50000));
+    auto up = kho_as_admin(server, {"upload", "Áp phích.png"}, work.path);
+    REQUIRE(up.exit_code == 0);
+    const std::string id = up.out.substr(0, 26);
+
+    // A blob left by a crash between placing it and committing its asset.
+    auto orphan_dir = server.data_dir() / "blobs" / "sha256" / "00" / "00";
+    fs::create_directories(orphan_dir);
+    write_file(orphan_dir / std::string(64, '0').replace(0, 4, "0000"), "orphan bytes");
+
+    auto dry = kho_as_admin(server, {"gc", "--dry-run", "--json"});
+    REQUIRE(dry.exit_code == 0);
+    CHECK(nlohmann::json::parse(dry.out)["unreferenced_blobs"] == 1);
+    CHECK(fs::exists(orphan_dir / std::string(64, '0')));
+    auto gc = kho_as_admin(server, {"gc"});
+    REQUIRE(gc.exit_code == 0);
+    CHECK(gc.out.find("removed 1 unreferenced blob") != std::string::npos);
+    CHECK_FALSE(fs::exists(orphan_dir / std::string(64, '0')));
+
+    auto clean = kho_as_admin(server, {"verify"});
+    CHECK(clean.exit_code == 0);
+    CHECK(clean.out.find("everything is intact") != std::string::npos);
+
+    // Bit rot: one byte of the stored original changes.
+    fs::path blob;
+    for (const auto& e : fs::recursive_directory_iterator(server.data_dir() / "blobs"))
+        if (e.is_regular_file()) blob = e.path();
+    REQUIRE_FALSE(blob.empty());
+    fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+    {
+        std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(1000);
+        f.put('\x42');
+    }
+    auto rotten = kho_as_admin(server, {"verify", "--json"});
+    CHECK(rotten.exit_code == 1);
+    auto report = nlohmann::json::parse(rotten.out);
+    CHECK(report["ok"] == false);
+    REQUIRE(report["problems"].size() == 1);
+    CHECK(report["problems"][0]["problem"] == "corrupt");
+    CHECK(report["problems"][0]["versions"][0] == id + " v1");
+    // The referenced (if damaged) blob is never collected.
+    CHECK(kho_as_admin(server, {"gc"}).exit_code == 0);
+    CHECK(fs::exists(blob));
+}

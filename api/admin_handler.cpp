@@ -1,0 +1,73 @@
+#include "api/admin_handler.hpp"
+
+#include "api/app.hpp"
+#include "api/problem.hpp"
+#include "api/query.hpp"
+#include "api/router.hpp"
+#include "storage/maintenance.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace kho::api {
+namespace {
+
+using boost::asio::awaitable;
+using json = nlohmann::json;
+
+result<void> require_admin(const request& req) {
+    if (req.principal->role != "admin")
+        return make_error(errc::forbidden, "only an administrator may do this");
+    return ok();
+}
+
+response json_response(const json& body) {
+    response r;
+    r.set_body(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    r.headers.set("Cache-Control", "no-store");
+    return r;
+}
+
+// POST /api/v1/admin/gc[?dry_run=true]
+awaitable<response> gc(app& a, request& req) {
+    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
+    auto q = query_params::parse(req.query);
+    if (!q) co_return problem_response(q.error(), req.path);
+    auto dry = q->get_bool("dry_run");
+    if (!dry) co_return problem_response(dry.error(), req.path);
+    auto report = co_await run_blocking(a, [&] {
+        return storage::collect_garbage(a.assets, a.blobs, a.uploads, dry->value_or(false));
+    });
+    co_return json_response({{"dry_run", report.dry_run},
+                             {"unreferenced_blobs", report.unreferenced_blobs},
+                             {"unreferenced_bytes", report.unreferenced_bytes},
+                             {"expired_uploads", report.expired_uploads}});
+}
+
+// POST /api/v1/admin/verify[?max_mb_per_second=N] (default 200, 0 = unlimited)
+awaitable<response> verify(app& a, request& req) {
+    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
+    auto q = query_params::parse(req.query);
+    if (!q) co_return problem_response(q.error(), req.path);
+    auto rate = q->get_uint("max_mb_per_second", 0, 100000);
+    if (!rate) co_return problem_response(rate.error(), req.path);
+    std::uint64_t bytes_per_second = rate->value_or(200) * 1000 * 1000;
+    auto report = co_await run_blocking(
+        a, [&] { return storage::verify_store(a.assets, a.blobs, bytes_per_second); });
+    json problems = json::array();
+    for (const auto& p : report.problems)
+        problems.push_back({{"sha256", p.sha256}, {"problem", p.problem}, {"versions", p.where}});
+    co_return json_response({{"ok", report.problems.empty()},
+                             {"versions", report.versions},
+                             {"blobs_checked", report.blobs_checked},
+                             {"bytes_checked", report.bytes_checked},
+                             {"problems", std::move(problems)}});
+}
+
+}  // namespace
+
+void add_admin_routes(router& r) {
+    r.add({"POST", "/api/v1/admin/gc", gc});
+    r.add({"POST", "/api/v1/admin/verify", verify});
+}
+
+}  // namespace kho::api

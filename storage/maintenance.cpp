@@ -1,0 +1,82 @@
+#include "storage/maintenance.hpp"
+
+#include "core/sha256.hpp"
+#include "storage/asset_store.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/upload_store.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+namespace kho::storage {
+
+gc_report collect_garbage(asset_store& assets, blob_store& blobs, upload_store& uploads,
+                          bool dry_run) {
+    gc_report report;
+    report.dry_run = dry_run;
+    std::vector<blob_info> all;
+    blobs.for_each([&](const blob_info& b) { all.push_back(b); });
+    for (const auto& b : all) {
+        if (assets.remove_if_unreferenced(b.sha256, dry_run)) {
+            ++report.unreferenced_blobs;
+            report.unreferenced_bytes += b.size;
+        }
+    }
+    if (!dry_run) report.expired_uploads = uploads.sweep();
+    return report;
+}
+
+verify_report verify_store(const asset_store& assets, const blob_store& blobs,
+                           std::uint64_t max_bytes_per_second) {
+    verify_report report;
+    std::map<std::string, std::pair<std::uint64_t, std::vector<std::string>>> referenced;
+    assets.for_each_version([&](const ulid& id, const asset_version& v) {
+        ++report.versions;
+        auto& entry = referenced[v.sha256];
+        entry.first = v.size;
+        entry.second.push_back(id.to_string() + " v" + std::to_string(v.number));
+    });
+    std::vector<char> buf(1 << 20);
+    auto started = std::chrono::steady_clock::now();
+    for (const auto& [sha, entry] : referenced) {
+        const auto& [size, where] = entry;
+        auto file = blobs.open_read(sha);
+        if (!file) {
+            report.problems.push_back({sha, "missing", where});
+            continue;
+        }
+        ++report.blobs_checked;
+        if (file->size != size) {
+            report.problems.push_back({sha, "size", where});
+            continue;
+        }
+        kho::sha256 h;
+        std::uint64_t offset = 0;
+        bool read_error = false;
+        while (offset < file->size) {
+            ssize_t n =
+                ::pread(file->fd->get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+            if (n <= 0) {
+                read_error = true;
+                break;
+            }
+            h.update(buf.data(), static_cast<size_t>(n));
+            offset += static_cast<std::uint64_t>(n);
+            report.bytes_checked += static_cast<std::uint64_t>(n);
+            if (max_bytes_per_second > 0) {
+                // Stay under the rate: sleep when ahead of it.
+                auto due = started +
+                           std::chrono::duration<double>(static_cast<double>(report.bytes_checked) /
+                                                         static_cast<double>(max_bytes_per_second));
+                std::this_thread::sleep_until(due);
+            }
+        }
+        if (read_error || h.finish_hex() != sha) report.problems.push_back({sha, "corrupt", where});
+    }
+    return report;
+}
+
+}  // namespace kho::storage

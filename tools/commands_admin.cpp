@@ -1,0 +1,59 @@
+// kho gc and kho verify: POST /api/v1/admin/gc and /api/v1/admin/verify.
+
+#include "tools/api_target.hpp"
+#include "tools/commands.hpp"
+#include "tools/format.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace kho::cli {
+
+int run_gc(const global_options& g, const gc_options& o) {
+    context ctx(g, true);
+    query_list q;
+    if (o.dry_run) q.emplace_back("dry_run", "true");
+    auto r = ctx.client().request("POST", api_target(ctx.server(), {"api", "v1", "admin", "gc"}, q),
+                                  ctx.auth());
+    if (r.status != 200) throw command_error("gc: " + describe_failure(r));
+    auto j = parse_json_body(r, "the gc report");
+    if (ctx.json()) {
+        std::cout << dump_json(j) << '\n';
+        return exit_ok;
+    }
+    auto blobs = j.value("unreferenced_blobs", 0);
+    auto bytes = j.value("unreferenced_bytes", std::uint64_t{0});
+    std::cout << (o.dry_run ? "would remove " : "removed ") << blobs << " unreferenced blob"
+              << (blobs == 1 ? "" : "s") << " (" << human_bytes(bytes) << ")";
+    if (!o.dry_run) std::cout << " and " << j.value("expired_uploads", 0) << " expired uploads";
+    std::cout << '\n';
+    return exit_ok;
+}
+
+int run_verify(const global_options& g, const verify_options& o) {
+    context ctx(g, true);
+    query_list q{{"max_mb_per_second", std::to_string(o.max_mb_per_second)}};
+    auto r = ctx.client().request(
+        "POST", api_target(ctx.server(), {"api", "v1", "admin", "verify"}, q), ctx.auth());
+    if (r.status != 200) throw command_error("verify: " + describe_failure(r));
+    auto j = parse_json_body(r, "the verify report");
+    const bool healthy = j.value("ok", false);
+    if (ctx.json()) {
+        std::cout << dump_json(j) << '\n';
+        return healthy ? exit_ok : exit_failure;
+    }
+    std::cout << "checked " << j.value("blobs_checked", 0) << " blobs ("
+              << human_bytes(j.value("bytes_checked", std::uint64_t{0})) << ") for "
+              << j.value("versions", 0) << " versions\n";
+    for (const auto& p : j.value("problems", nlohmann::json::array())) {
+        std::cout << p.value("problem", "?") << "  " << p.value("sha256", "?") << "  used by";
+        for (const auto& v : p.value("versions", nlohmann::json::array()))
+            std::cout << ' ' << terminal_safe(v.get<std::string>());
+        std::cout << '\n';
+    }
+    std::cout << (healthy ? "everything is intact\n" : "PROBLEMS FOUND\n");
+    return healthy ? exit_ok : exit_failure;
+}
+
+}  // namespace kho::cli
