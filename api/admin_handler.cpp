@@ -63,11 +63,36 @@ awaitable<response> verify(app& a, request& req) {
                              {"problems", std::move(problems)}});
 }
 
+// POST /api/v1/admin/backup {"destination": "/absolute/path"}
+awaitable<response> backup(app& a, request& req) {
+    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
+    auto body = co_await read_body(req, a.limits.max_json_bytes);
+    if (!body) co_return problem_response(body.error(), req.path);
+    auto j = json::parse(*body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        co_return problem_response(errc::bad_request, "the body must be a JSON object", req.path);
+    if (!j.contains("destination") || !j["destination"].is_string())
+        co_return problem_response(errc::invalid_parameter,
+                                   "destination (an absolute path on the server) is required",
+                                   req.path);
+    std::filesystem::path dest = j["destination"].get<std::string>();
+    if (!a.backup)
+        co_return problem_response(errc::unavailable, "backups are not available", req.path);
+    auto done = co_await run_blocking(a, [&] { return a.backup(dest); });
+    if (!done) co_return problem_response(done.error(), req.path);
+    co_return json_response({{"destination", done->destination.string()},
+                             {"created_at", format_rfc3339(done->created_at)},
+                             {"blobs", done->blobs_total},
+                             {"blobs_copied", done->blobs_copied},
+                             {"bytes_copied", done->bytes_copied}});
+}
+
 }  // namespace
 
 void add_admin_routes(router& r) {
     r.add({"POST", "/api/v1/admin/gc", gc});
     r.add({"POST", "/api/v1/admin/verify", verify});
+    r.add({"POST", "/api/v1/admin/backup", backup, true, body_kind::json});
 }
 
 }  // namespace kho::api

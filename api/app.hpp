@@ -7,9 +7,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/error.hpp"
+#include "storage/backup.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,6 +52,9 @@ struct app {
     metrics_registry& metrics;
     boost::asio::any_io_executor blocking;  // bounded pool for fsync, RocksDB writes
     api_limits limits;
+    // Online backup into a directory of this machine (wired by the server,
+    // which owns the database).
+    std::function<result<storage::backup_report>(const std::filesystem::path&)> backup;
     std::atomic<bool> ready{false};
     std::atomic<bool> stopping{false};
 };

@@ -7,6 +7,7 @@
 #include "server/http_server.hpp"
 #include "server/io_context_pool.hpp"
 #include "storage/asset_store.hpp"
+#include "storage/backup.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
 #include "storage/recovery.hpp"
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
     api::app app{assets, **blobs, tokens, uploads, metrics, blocking.get_executor(), {}};
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
+    app.backup = [&](const std::filesystem::path& dest) {
+        return storage::backup_to(**db, assets, **blobs, dest, kho::clock());
+    };
     app.limits.allowed_types = cfg.allowed_types;
     app.limits.upload_expiry = cfg.upload_expiry;
     app.limits.max_incomplete_uploads = cfg.max_incomplete_uploads;

@@ -203,7 +203,9 @@ void asset_store::for_each_version(
 bool asset_store::remove_if_unreferenced(const std::string& sha256_hex, bool dry_run) {
     std::lock_guard guard(blob_lock(sha256_hex));
     if (ref_count(sha256_hex) > 0) return false;
-    if (!dry_run) (void)blobs_.remove(sha256_hex);
+    // While a backup runs, a blob its checkpoint still references may have
+    // lost its last reference since: keep everything until it is done.
+    if (!dry_run && backups_running_.load() == 0) (void)blobs_.remove(sha256_hex);
     return true;
 }
 
@@ -430,7 +432,11 @@ result<void> asset_store::purge(const ulid& id) {
     invalidate(id, a->version_count);
     // Metadata no longer refers to these blobs; removing the files may fail
     // without harm (gc finds them later).
-    for (const auto& sha : unreferenced) (void)blobs_.remove(sha);
+    // A backup that started before this commit may still copy these blobs:
+    // leave them to gc then (the counter is read after the commit, and a
+    // backup raises it before its checkpoint).
+    if (backups_running_.load() == 0)
+        for (const auto& sha : unreferenced) (void)blobs_.remove(sha);
     return ok();
 }
 

@@ -16,6 +16,7 @@
 #include "storage/blob_store.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -92,6 +93,20 @@ class asset_store {
     // Removes the blob when nothing references it, under the lock uploads
     // take to reference it. Returns whether it was unreferenced.
     bool remove_if_unreferenced(const std::string& sha256_hex, bool dry_run);
+
+    // While one of these lives, no blob file is removed (a backup copies the
+    // blobs its database checkpoint references). Create it before taking the
+    // checkpoint.
+    class removal_pause {
+      public:
+        explicit removal_pause(asset_store& s) : s_(s) { s_.backups_running_.fetch_add(1); }
+        ~removal_pause() { s_.backups_running_.fetch_sub(1); }
+        removal_pause(const removal_pause&) = delete;
+        removal_pause& operator=(const removal_pause&) = delete;
+
+      private:
+        asset_store& s_;
+    };
     // Digest -> reference count, for recovery and verification.
     std::int64_t ref_count(const std::string& sha256_hex) const;
 
@@ -116,6 +131,7 @@ class asset_store {
     void invalidate(const ulid& id, std::uint32_t version_count = 0);
 
     database& db_;
+    std::atomic<int> backups_running_{0};
     blob_store& blobs_;
     kho::clock clock_;
     ulid_generator ids_;

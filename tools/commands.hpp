@@ -63,6 +63,20 @@ struct verify_options {
 // is missing or corrupt, listing the versions that use it.
 int run_verify(const global_options& g, const verify_options& o);
 
+struct backup_options {
+    std::string destination;  // a directory on the server's machine
+};
+// kho backup: an online backup (database checkpoint + new blobs) written by
+// the server into `destination`; re-running it copies only new blobs.
+int run_backup(const global_options& g, const backup_options& o);
+
+struct restore_options {
+    std::string source, data_dir;
+};
+// kho restore: offline, copies a backup into a new data directory; refuses a
+// directory in use by a server or not empty.
+int run_restore(const global_options& g, const restore_options& o);
+
 // The asset kinds the server knows, for option validation.
 const std::vector<std::string>& asset_kinds();
 

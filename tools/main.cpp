@@ -99,6 +99,19 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     commands.emplace_back(verify_cmd, [&] { return run_verify(g, verify); });
 
+    backup_options backup;
+    auto* backup_cmd = app.add_subcommand(
+        "backup", "Back up the running server into a directory of its machine (incremental)");
+    backup_cmd->add_option("destination", backup.destination, "Backup directory")->required();
+    commands.emplace_back(backup_cmd, [&] { return run_backup(g, backup); });
+
+    restore_options restore;
+    auto* restore_cmd = app.add_subcommand(
+        "restore", "Copy a backup into a new data directory (offline, no server needed)");
+    restore_cmd->add_option("source", restore.source, "Backup directory")->required();
+    restore_cmd->add_option("data_dir", restore.data_dir, "New data directory")->required();
+    commands.emplace_back(restore_cmd, [&] { return run_restore(g, restore); });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

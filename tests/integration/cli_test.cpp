@@ -17,11 +17,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace kho::test;
 using json = nlohmann::json;
@@ -484,4 +487,73 @@ TEST_CASE("kho gc removes only unreferenced blobs; kho verify reports a flipped 
     // The referenced (if damaged) blob is never collected.
     CHECK(kho_as_admin(server, {"gc"}).exit_code == 0);
     CHECK(fs::exists(blob));
+}
+
+TEST_CASE("kho backup while uploads run, kho restore into a new directory, every asset intact",
+          "[cli]") {
+    server_process server;
+    temp_dir work;
+    http_client c(server.port());
+    std::map<std::string, std::string> before;  // id -> sha256, acknowledged before the backup
+    for (std::uint32_t i = 0; i < 6; ++i) {
+        auto bytes = fake_png(100 + i, 20000 + i * 1000);
+        auto r =
+            c.request("POST", "/api/v1/assets?title=T%C3%A0i%20li%E1%BB%87u%20" + std::to_string(i),
+                      auth(), bytes);
+        REQUIRE(r.status == 201);
+        before[nlohmann::json::parse(r.body)["id"]] = sha256_hex(bytes);
+    }
+    // Uploads go on during the backup.
+    std::atomic<bool> stop{false};
+    std::thread uploader([&] {
+        http_client u(server.port());
+        for (std::uint32_t i = 0; !stop; ++i)
+            u.request("POST", "/api/v1/assets?title=during", auth(), fake_png(1000 + i, 50000));
+    });
+    auto dest = work.path / "Sao lưu";
+    auto first = kho_as_admin(server, {"backup", dest.string(), "--json"});
+    stop = true;
+    uploader.join();
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    auto report = nlohmann::json::parse(first.out);
+    CHECK(report["blobs_copied"].get<int>() >= 6);
+    CHECK(fs::exists(dest / "manifest.json"));
+
+    // A later backup copies only what is new (uploads that finished during
+    // the first one, and one more), and one right after it copies nothing.
+    REQUIRE(c.request("POST", "/api/v1/assets?title=after", auth(), fake_png(5000, 1000)).status ==
+            201);
+    auto second = kho_as_admin(server, {"backup", dest.string(), "--json"});
+    REQUIRE(second.exit_code == 0);
+    auto second_report = nlohmann::json::parse(second.out);
+    CHECK(second_report["blobs_copied"].get<int>() >= 1);
+    CHECK(second_report["blobs_copied"].get<int>() < second_report["blobs"].get<int>());
+    auto third = kho_as_admin(server, {"backup", dest.string(), "--json"});
+    REQUIRE(third.exit_code == 0);
+    CHECK(nlohmann::json::parse(third.out)["blobs_copied"] == 0);
+
+    // Restore refuses a directory a server uses, and a non-empty one.
+    auto busy = run_kho({"restore", dest.string(), server.data_dir().string()});
+    CHECK(busy.exit_code == 1);
+    CHECK(busy.err.find("in use") != std::string::npos);
+
+    auto restored_dir = work.path / "restored";
+    auto restore = run_kho({"restore", dest.string(), restored_dir.string()});
+    INFO(restore.err);
+    REQUIRE(restore.exit_code == 0);
+    CHECK(run_kho({"restore", dest.string(), restored_dir.string()}).exit_code == 1);
+
+    server_options opts;
+    opts.data_dir = restored_dir;
+    server_process copy(opts);
+    http_client rc(copy.port());
+    for (const auto& [id, sha] : before) {
+        INFO(id);
+        auto got = rc.request("GET", "/api/v1/assets/" + id + "/original", auth());
+        REQUIRE(got.status == 200);
+        CHECK(sha256_hex(got.body) == sha);
+    }
+    auto verify = kho_as_admin(copy, {"verify"});
+    CHECK(verify.exit_code == 0);
 }
