@@ -9,6 +9,7 @@
 #include "api/router.hpp"
 #include "api/upload_sink.hpp"
 #include "core/file_name.hpp"
+#include "core/sha256.hpp"
 #include "storage/asset_store.hpp"
 
 #include <boost/url/decode_view.hpp>
@@ -246,6 +247,10 @@ awaitable<response> list_assets(app& a, request& req) {
     f.trashed = trashed->value_or(false);
     f.tag = q->get("tag");
     f.campaign = q->get("campaign");
+    f.sha256 = q->get("sha256");
+    if (f.sha256 && !is_sha256_hex(*f.sha256))
+        co_return problem_response(errc::invalid_parameter,
+                                   "sha256 must be 64 lower-case hex digits", req.path);
     if (auto kind = q->get("kind")) {
         f.kind = parse_asset_kind(*kind);
         if (!f.kind)

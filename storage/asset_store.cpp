@@ -49,6 +49,13 @@ std::string blob_key(const std::string& hex) {
     return k;
 }
 
+// Which assets hold a given original: "s" + sha256 hex + 0x00 + asset id.
+std::string content_index_key(const std::string& sha256_hex, const ulid& id) {
+    auto k = index_prefix('s', sha256_hex);
+    k.append(id.raw());
+    return k;
+}
+
 bool matches(const asset& a, const asset_filter& f) {
     if (f.trashed != a.deleted_at.has_value()) return false;
     if (f.kind && a.meta.kind != *f.kind) return false;
@@ -152,6 +159,7 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     batch.Put(h[cf::assets], a.id.raw(), encode_record(a));
     batch.Put(h[cf::versions], version_key(a.id, 1), encode_record(v));
     for (const auto& k : index_keys(a)) batch.Put(h[cf::asset_index], k, "");
+    batch.Put(h[cf::asset_index], content_index_key(blob.sha256, a.id), "");
     add_reference(batch, blob);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
@@ -180,6 +188,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     rocksdb::WriteBatch batch;
     batch.Put(h[cf::assets], id.raw(), encode_record(*a));
     batch.Put(h[cf::versions], version_key(id, v.number), encode_record(v));
+    batch.Put(h[cf::asset_index], content_index_key(blob.sha256, id), "");
     add_reference(batch, blob);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
@@ -278,7 +287,9 @@ result<asset_page> asset_store::list(const asset_filter& filter,
     // Walk one index (or the assets themselves) newest first.
     std::string prefix;
     rocksdb::ColumnFamilyHandle* family = h[cf::assets];
-    if (filter.tag) {
+    if (filter.sha256) {
+        prefix = index_prefix('s', *filter.sha256);
+    } else if (filter.tag) {
         prefix = index_prefix('t', *filter.tag);
     } else if (filter.campaign) {
         prefix = index_prefix('c', *filter.campaign);
@@ -416,6 +427,8 @@ result<void> asset_store::purge(const ulid& id) {
     batch.Delete(h[cf::assets], id.raw());
     for (const auto& v : *versions) batch.Delete(h[cf::versions], version_key(id, v.number));
     for (const auto& k : index_keys(*a)) batch.Delete(h[cf::asset_index], k);
+    for (const auto& v : *versions)
+        batch.Delete(h[cf::asset_index], content_index_key(v.sha256, id));
     std::vector<std::string> unreferenced;
     for (const auto& [sha, d] : drops) {
         batch.Merge(h[cf::blob_refs], blob_key(sha), encode_counter(-d.first));

@@ -37,7 +37,8 @@ struct asset_filter {
     std::optional<asset_kind> kind;
     std::optional<std::string> tag;
     std::optional<std::string> campaign;
-    bool trashed = false;  // false: live assets only; true: the trash only
+    std::optional<std::string> sha256;  // assets with a version of exactly these bytes
+    bool trashed = false;               // false: live assets only; true: the trash only
 };
 
 struct asset_page {

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace kho::test;
 using json = nlohmann::json;
@@ -456,4 +457,33 @@ TEST_CASE("admin maintenance endpoints validate their parameters") {
     auto v = c.request("POST", "/api/v1/admin/verify", auth());
     REQUIRE(v.status == 200);
     CHECK(body_json(v)["ok"] == true);
+}
+
+TEST_CASE("assets can be found by the SHA-256 of any of their versions") {
+    server_process server;
+    http_client c(server.port());
+    auto first = fake_png(31);
+    auto second = fake_png(32);
+    auto a = create_raw(c, "title=A", first);
+    auto b = create_raw(c, "title=B", first);  // the same bytes: both found
+    std::string pa = "/api/v1/assets/" + a["id"].get<std::string>();
+    REQUIRE(c.request("POST", pa + "/versions", auth(), second).status == 201);
+    auto by = [&](const std::string& bytes) {
+        auto r = c.request("GET", "/api/v1/assets?sha256=" + sha256_hex(bytes), auth());
+        REQUIRE(r.status == 200);
+        std::set<std::string> ids;
+        auto page = body_json(r);
+        for (auto& item : page["items"]) ids.insert(item["id"].get<std::string>());
+        return ids;
+    };
+    CHECK(by(first) == std::set<std::string>{a["id"], b["id"]});
+    CHECK(by(second) == std::set<std::string>{a["id"]});
+    CHECK(by(fake_png(33)).empty());
+    require_problem(c.request("GET", "/api/v1/assets?sha256=xyz", auth()), 400,
+                    "invalid_parameter");
+    // Permanently deleted assets are no longer found.
+    REQUIRE(c.request("DELETE", pa, auth()).status == 200);
+    REQUIRE(c.request("DELETE", pa + "?permanent=true", auth()).status == 204);
+    CHECK(by(second).empty());
+    CHECK(by(first) == std::set<std::string>{b["id"]});
 }

@@ -1,7 +1,7 @@
 #include "storage/asset_store.hpp"
+#include "core/sha256.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
-#include "core/sha256.hpp"
 #include "storage/token_store.hpp"
 
 // Only for the schema-version test, which has to write the marker directly.
@@ -412,9 +412,10 @@ TEST_CASE("list pages newest first", "[asset_store][list]") {
 
 TEST_CASE("list on an empty store", "[asset_store][list]") {
     store_env env;
-    for (const auto& f : {asset_filter{}, asset_filter{asset_kind::video, {}, {}, false},
-                          asset_filter{{}, std::string("chuyển đổi số"), {}, false},
-                          asset_filter{{}, {}, {}, true}}) {
+    for (const auto& f : {asset_filter{}, asset_filter{asset_kind::video, {}, {}, {}, false},
+                          asset_filter{{}, std::string("chuyển đổi số"), {}, {}, false},
+                          asset_filter{{}, {}, {}, std::string(64, 'a'), false},
+                          asset_filter{{}, {}, {}, {}, true}}) {
         auto r = env.assets->list(f, std::nullopt, 10);
         REQUIRE(r.has_value());
         CHECK(r->items.empty());
