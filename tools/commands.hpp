@@ -63,6 +63,15 @@ struct verify_options {
 // is missing or corrupt, listing the versions that use it.
 int run_verify(const global_options& g, const verify_options& o);
 
+struct import_options {
+    std::string directory;
+    std::string metadata;  // CSV or JSON sidecar; default: DIR/kho-import.csv or .json
+};
+// kho import: every file under the folder (hidden ones excepted) becomes an
+// asset; files whose bytes the server has are skipped, so re-running resumes.
+// Exit 1 when any file was refused.
+int run_import(const global_options& g, const import_options& o);
+
 struct backup_options {
     std::string destination;  // a directory on the server's machine
 };

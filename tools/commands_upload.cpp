@@ -5,6 +5,7 @@
 #include "tools/file_io.hpp"
 #include "tools/format.hpp"
 #include "tools/progress.hpp"
+#include "tools/upload_file.hpp"
 
 #include "core/file_name.hpp"
 
@@ -28,9 +29,9 @@ query_list metadata_query(const upload_options& o) {
     return q;
 }
 
-// Uploads one file; returns the server's JSON answer (an asset, or a version
-// with --version-of).
-json upload_one(context& ctx, const upload_options& o, const std::string& path) {
+}  // namespace
+
+json upload_file(context& ctx, const upload_options& o, const std::string& path) {
     input_file file(path);
     // The server sanitizes too, but the query string must be valid UTF-8 for
     // it to be accepted at all.
@@ -57,15 +58,13 @@ json upload_one(context& ctx, const upload_options& o, const std::string& path) 
     return parse_json_body(r, "the upload");
 }
 
-}  // namespace
-
 int run_upload(const global_options& g, const upload_options& o) {
     context ctx(g, true);
     std::size_t uploaded = 0, failed = 0, skipped = 0;
     for (std::size_t i = 0; i < o.files.size(); ++i) {
         const std::string& path = o.files[i];
         try {
-            auto answer = upload_one(ctx, o, path);
+            auto answer = upload_file(ctx, o, path);
             ++uploaded;
             if (ctx.json()) {
                 answer["file"] = path;

@@ -85,6 +85,14 @@ int main(int argc, char** argv) {
                        "Replace an existing file instead of resuming or refusing");
     commands.emplace_back(download, [&] { return run_download(g, down); });
 
+    import_options imp;
+    auto* import_cmd = app.add_subcommand(
+        "import", "Import a folder tree; files the server already has are skipped");
+    import_cmd->add_option("directory", imp.directory, "Folder to import")->required();
+    import_cmd->add_option("--metadata", imp.metadata,
+                           "CSV or JSON sidecar (default: kho-import.csv/.json in the folder)");
+    commands.emplace_back(import_cmd, [&] { return run_import(g, imp); });
+
     gc_options gc;
     auto* gc_cmd = app.add_subcommand("gc", "Remove blobs nothing references and expired uploads");
     gc_cmd->add_flag("--dry-run", gc.dry_run, "Only report what would be removed");

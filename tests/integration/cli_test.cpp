@@ -557,3 +557,79 @@ TEST_CASE("kho backup while uploads run, kho restore into a new directory, every
     auto verify = kho_as_admin(copy, {"verify"});
     CHECK(verify.exit_code == 0);
 }
+
+TEST_CASE("kho import brings in a folder tree with a sidecar, and a re-run skips what is there",
+          "[cli]") {
+    server_process server;
+    temp_dir work;
+    auto root = work.path / "Kho cũ";
+    fs::create_directories(root / "Áp phích");
+    fs::create_directories(root / ".git");
+    write_file(root / "Áp phích" / "nq71.png", fake_png(301));
+    write_file(root / "Áp phích" / "đào tạo.png", fake_png(302));
+    write_file(root / "hướng dẫn.png", fake_png(303));
+    write_file(root / "trang.png", "<!DOCTYPE html><html><body>not an image</body></html>");
+    write_file(root / ".git" / "config", "[core]");
+    write_file(root / ".DS_Store", "junk");
+    write_file(
+        root / "kho-import.csv",
+        "\xEF\xBB\xBF"
+        "file,title,tags,kind,campaign\n"
+        "Áp phích/nq71.png,\"Áp phích, Nghị quyết 71\",\"nq71,poster\",poster,Nghị quyết 71-NQ/TW\n"
+        "hướng dẫn.png,\"Hướng dẫn \"\"chuyển đổi số\"\"\",,infographic,\n");
+
+    auto first = kho_as_admin(server, {"import", root.string()});
+    INFO(first.out << first.err);
+    CHECK(first.exit_code == 1);  // one file was refused
+    CHECK(first.err.find("imported 3, skipped 0 (already present), refused 1") !=
+          std::string::npos);
+    CHECK(first.err.find("trang.png") != std::string::npos);
+    CHECK(first.err.find("text/html") != std::string::npos);
+
+    http_client c(server.port());
+    auto list = nlohmann::json::parse(c.request("GET", "/api/v1/assets", auth()).body)["items"];
+    REQUIRE(list.size() == 3);
+    std::map<std::string, nlohmann::json> by_title;
+    for (auto& a : list) by_title[a["title"].get<std::string>()] = a;
+    REQUIRE(by_title.count("Áp phích, Nghị quyết 71") == 1);
+    CHECK(by_title["Áp phích, Nghị quyết 71"]["tags"] == nlohmann::json::array({"nq71", "poster"}));
+    CHECK(by_title["Áp phích, Nghị quyết 71"]["campaign"] == "Nghị quyết 71-NQ/TW");
+    REQUIRE(by_title.count("Hướng dẫn \"chuyển đổi số\"") == 1);
+    CHECK(by_title["Hướng dẫn \"chuyển đổi số\""]["kind"] == "infographic");
+    CHECK(by_title.count("đào tạo.png") == 1);  // no sidecar row: the file name
+
+    auto again = kho_as_admin(server, {"import", root.string(), "--json"});
+    auto summary = nlohmann::json::parse(again.out);
+    CHECK(summary["imported"] == 0);
+    CHECK(summary["skipped"] == 3);
+    CHECK(summary["refused"] == 1);
+
+    // A sidecar with a bad row stops everything before the first upload.
+    auto bad_root = work.path / "bad";
+    fs::create_directories(bad_root);
+    write_file(bad_root / "a.png", fake_png(401));
+    write_file(bad_root / "meta.csv", "file,title\na.png,A,extra\n");
+    auto bad = kho_as_admin(
+        server, {"import", bad_root.string(), "--metadata", (bad_root / "meta.csv").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("row 2") != std::string::npos);
+    write_file(bad_root / "meta.json", R"({"missing.png": {"title": "x"}})");
+    auto missing = kho_as_admin(
+        server, {"import", bad_root.string(), "--metadata", (bad_root / "meta.json").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("missing.png") != std::string::npos);
+    CHECK(nlohmann::json::parse(c.request("GET", "/api/v1/assets", auth()).body)["items"].size() ==
+          3);
+
+    // JSON sidecar, array form.
+    fs::remove(bad_root / "meta.csv");
+    write_file(bad_root / "meta.json", R"([{"file": "a.png", "title": "Ảnh từ JSON"}])");
+    auto json_import = kho_as_admin(
+        server, {"import", bad_root.string(), "--metadata", (bad_root / "meta.json").string()});
+    CHECK(json_import.exit_code == 0);
+    auto found = nlohmann::json::parse(
+        c.request("GET", "/api/v1/assets?sha256=" + sha256_hex(fake_png(401)), auth())
+            .body)["items"];
+    REQUIRE(found.size() == 1);
+    CHECK(found[0]["title"] == "Ảnh từ JSON");
+}
