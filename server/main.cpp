@@ -71,12 +71,8 @@ int main(int argc, char** argv) {
     storage::asset_store assets(**db, **blobs);
     storage::token_store tokens(**db);
 
-    auto report = storage::recover(**blobs, assets);
-    spdlog::info(
-        "recovery: removed {} temporary files; {} blobs, {} unreferenced ({} bytes; "
-        "`kho gc` reclaims them)",
-        report.temp_files_removed, report.blobs_seen, report.unreferenced_blobs,
-        report.unreferenced_bytes);
+    spdlog::info("recovery: removed {} temporary upload files",
+                 storage::remove_temporary_files(**blobs));
 
     auto bootstrap = tokens.ensure_bootstrap(provided_admin_token(cfg));
     if (!bootstrap) return fail(bootstrap.error(), "cannot create the admin token");
@@ -125,6 +121,13 @@ int main(int argc, char** argv) {
     }
     http.start();
     schedule_sweep();
+    // Counting unreferenced blobs reads the whole blob directory: in the
+    // background, so that a large store does not delay readiness.
+    boost::asio::post(blocking, [&] {
+        auto report = storage::scan_blobs(**blobs, assets);
+        spdlog::info("blob scan: {} blobs, {} unreferenced ({} bytes; `kho gc` reclaims them)",
+                     report.blobs_seen, report.unreferenced_blobs, report.unreferenced_bytes);
+    });
     app.ready = true;
 
     auto host = cfg.listen.substr(0, cfg.listen.rfind(':'));

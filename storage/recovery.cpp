@@ -5,9 +5,12 @@
 
 namespace kho::storage {
 
-recovery_report recover(blob_store& blobs, const asset_store& assets) {
+std::size_t remove_temporary_files(blob_store& blobs) {
+    return blobs.clean_tmp();
+}
+
+recovery_report scan_blobs(const blob_store& blobs, const asset_store& assets) {
     recovery_report report;
-    report.temp_files_removed = blobs.clean_tmp();
     blobs.for_each([&](const blob_info& b) {
         ++report.blobs_seen;
         if (assets.ref_count(b.sha256) <= 0) {

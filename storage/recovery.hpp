@@ -13,12 +13,16 @@ class asset_store;
 class blob_store;
 
 struct recovery_report {
-    std::size_t temp_files_removed = 0;
     std::size_t blobs_seen = 0;
     std::size_t unreferenced_blobs = 0;
     std::uint64_t unreferenced_bytes = 0;
 };
 
-recovery_report recover(blob_store& blobs, const asset_store& assets);
+// Removes temporary files (fast; must run before the server accepts uploads).
+std::size_t remove_temporary_files(blob_store& blobs);
+
+// Counts blobs and unreferenced blobs (reads the whole blob directory: run it
+// in the background on a large store).
+recovery_report scan_blobs(const blob_store& blobs, const asset_store& assets);
 
 }  // namespace kho::storage
