@@ -1,6 +1,7 @@
 #include "api/assets_handler.hpp"
 
 #include "api/app.hpp"
+#include "api/conditional.hpp"
 #include "api/download.hpp"
 #include "api/metadata_fields.hpp"
 #include "api/multipart_parser.hpp"
@@ -270,9 +271,21 @@ awaitable<response> get_asset(app& a, request& req) {
     if (!id) co_return problem_response(id.error(), req.path);
     auto found = a.assets.get(*id);
     if (!found) co_return problem_response(found.error(), req.path);
+    // Clients (the web UI) revalidate with If-None-Match: the revision
+    // changes with every edit, version, trash and restore.
+    const validators v{revision_etag(*found), found->updated_at / 1000};
+    if (evaluate_preconditions(req.headers, req.method, v) == precondition::not_modified) {
+        response nm;
+        nm.status = 304;
+        nm.headers.set("ETag", v.etag);
+        co_return nm;
+    }
     auto versions = a.assets.list_versions(*id);
     if (!versions) co_return problem_response(versions.error(), req.path);
-    co_return asset_response(200, *found, *versions);
+    auto r = asset_response(200, *found, *versions);
+    r.headers.set("Last-Modified", format_http_date(v.last_modified));
+    r.headers.set("Cache-Control", "private, no-cache");
+    co_return r;
 }
 
 // If-Match: "r<revision>" (strong). Returns the revision.

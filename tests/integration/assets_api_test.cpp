@@ -487,3 +487,21 @@ TEST_CASE("assets can be found by the SHA-256 of any of their versions") {
     CHECK(by(second).empty());
     CHECK(by(first) == std::set<std::string>{b["id"]});
 }
+
+TEST_CASE("an asset's JSON revalidates with If-None-Match until it changes") {
+    server_process server;
+    http_client c(server.port());
+    auto a = create_raw(c, "title=A", fake_png(41));
+    std::string path = "/api/v1/assets/" + a["id"].get<std::string>();
+    auto first = c.request("GET", path, auth());
+    REQUIRE(first.status == 200);
+    auto etag = first.header("ETag").value();
+    CHECK(first.header("Last-Modified").has_value());
+    auto same = c.request("GET", path, auth({{"If-None-Match", etag}}));
+    CHECK(same.status == 304);
+    CHECK(same.body.empty());
+    REQUIRE(c.request("PATCH", path, auth({{"If-Match", etag}}), R"({"title":"B"})").status == 200);
+    auto changed = c.request("GET", path, auth({{"If-None-Match", etag}}));
+    CHECK(changed.status == 200);
+    CHECK(body_json(changed)["title"] == "B");
+}

@@ -395,3 +395,12 @@ TEST_CASE("tus: start-up removes expired uploads and orphaned files") {
     http_client c(f.server.port());
     CHECK(c.request("HEAD", url, tus_headers()).status == 404);
 }
+
+TEST_CASE("tus: a declared length the disk cannot take is refused with 507") {
+    const std::string huge = std::to_string(1ull << 49);  // 512 TiB
+    tus_fixture f(std::vector<std::string>{"--allowed-types", "*", "--max-upload-bytes", huge,
+                                           "--max-incomplete-bytes", huge});
+    auto r = f.c.request("POST", "/api/v1/uploads", tus_headers({{"Upload-Length", huge}}));
+    require_problem(r, 507, "insufficient_storage");
+    CHECK(std::filesystem::is_empty(f.server.data_dir() / "tmp" / "tus"));
+}
