@@ -141,6 +141,30 @@ struct http_client::impl {
                               ": " + describe(ec, limit));
     }
 
+    // A request on a kept-alive connection may find that the server closed it
+    // meanwhile; such a request is sent again once on a new connection.
+    // Both return false for "retry"; any other failure throws.
+    template <class Request>
+    bool sent(Request& req, bool may_retry) {
+        auto ec = run(timeouts.io, [&](auto handler) { http::async_write(*stream, req, handler); });
+        if (!ec) return true;
+        if (may_retry && is_disconnect(ec)) {
+            stream.reset();
+            return false;
+        }
+        fail("sending the request", ec, timeouts.io);
+    }
+
+    template <class Parser>
+    bool answered(const error_code& ec, const Parser& p, bool may_retry) {
+        if (!ec) return true;
+        if (may_retry && !p.got_some() && is_disconnect(ec)) {
+            stream.reset();
+            return false;
+        }
+        fail("reading the answer", ec, timeouts.io);
+    }
+
     void connect() {
         if (stream && stream->socket().is_open()) return;
         stream.reset();
@@ -222,25 +246,13 @@ http_response http_client::request(std::string_view method, const std::string& t
         req.body() = body;
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
             req.prepare_payload();
-        auto ec = s.run(io, [&](auto handler) { http::async_write(*s.stream, req, handler); });
-        if (ec) {
-            if (may_retry && is_disconnect(ec)) {
-                s.stream.reset();
-                continue;
-            }
-            s.fail("sending the request", ec, io);
-        }
+        if (!s.sent(req, may_retry)) continue;
         http::response_parser<http::string_body> p;
         p.body_limit(k_max_memory_body);
         p.skip(method == "HEAD");
-        ec = s.run(io, [&](auto handler) { http::async_read(*s.stream, s.buffer, p, handler); });
-        if (ec) {
-            if (may_retry && !p.got_some() && is_disconnect(ec)) {
-                s.stream.reset();
-                continue;
-            }
-            s.fail("reading the answer", ec, io);
-        }
+        auto ec =
+            s.run(io, [&](auto handler) { http::async_read(*s.stream, s.buffer, p, handler); });
+        if (!s.answered(ec, p, may_retry)) continue;
         auto r = head_of(p);
         r.body = std::move(p.get().body());
         s.after_exchange(p.get().keep_alive());
@@ -312,25 +324,12 @@ http_response http_client::download(const std::string& target, const header_list
         const bool may_retry = s.reused && attempt == 0;
         http::request<http::empty_body> req;
         s.prepare(req, "GET", target, headers);
-        auto ec = s.run(io, [&](auto handler) { http::async_write(*s.stream, req, handler); });
-        if (ec) {
-            if (may_retry && is_disconnect(ec)) {
-                s.stream.reset();
-                continue;
-            }
-            s.fail("sending the request", ec, io);
-        }
+        if (!s.sent(req, may_retry)) continue;
         http::response_parser<http::buffer_body> p;
         p.body_limit(boost::none);
-        ec = s.run(io,
-                   [&](auto handler) { http::async_read_header(*s.stream, s.buffer, p, handler); });
-        if (ec) {
-            if (may_retry && !p.got_some() && is_disconnect(ec)) {
-                s.stream.reset();
-                continue;
-            }
-            s.fail("reading the answer", ec, io);
-        }
+        auto ec = s.run(
+            io, [&](auto handler) { http::async_read_header(*s.stream, s.buffer, p, handler); });
+        if (!s.answered(ec, p, may_retry)) continue;
         try {
             http_response head = head_of(p);
             body_sink sink = on_head(head);
