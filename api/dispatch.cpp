@@ -2,6 +2,7 @@
 
 #include "api/app.hpp"
 #include "api/problem.hpp"
+#include "api/tus_headers.hpp"
 #include "core/text.hpp"
 #include "storage/token_store.hpp"
 
@@ -66,8 +67,8 @@ boost::asio::awaitable<dispatch_result> dispatch(app& a, const router& r, reques
     auto out = co_await route_and_handle(a, r, req);
     // tus requires Tus-Resumable on every response of its endpoint,
     // including the 401s and 404s decided before its handlers run.
-    if (req.path.starts_with("/api/v1/uploads") && !out.resp.headers.get("Tus-Resumable"))
-        out.resp.headers.set("Tus-Resumable", "1.0.0");
+    if (req.path.starts_with("/api/v1/uploads"))
+        out.resp.headers.set("Tus-Resumable", std::string(tus_version));
     co_return out;
 }
 

@@ -41,15 +41,10 @@ constexpr std::string_view k_extensions =
 constexpr std::string_view k_offset_type = "application/offset+octet-stream";
 constexpr std::uint64_t k_writeback_step = 1u << 20;
 
-response tus(response r) {
-    r.headers.set("Tus-Resumable", std::string(tus_version));
-    return r;
-}
-
 response tus_problem(const error& e, const request& req) {
     auto r = problem_response(e, req.path);
     if (e.code == errc::precondition_failed) r.headers.set("Tus-Version", std::string(tus_version));
-    return tus(std::move(r));
+    return r;
 }
 
 response no_content() {
@@ -461,7 +456,7 @@ awaitable<response> options(app& a, request&) {
     r.headers.set("Tus-Extension", std::string(k_extensions));
     r.headers.set("Tus-Max-Size", std::to_string(a.limits.max_upload_bytes));
     r.headers.set("Tus-Checksum-Algorithm", "sha256,sha1,md5");
-    co_return tus(std::move(r));
+    co_return r;
 }
 
 awaitable<response> create(app& a, request& req) {
@@ -497,7 +492,7 @@ awaitable<response> create(app& a, request& req) {
             resp.status = 201;
             resp.headers.set("Location", upload_path(final_upload->id));
             set_upload_headers(resp, *final_upload);
-            co_return tus(std::move(resp));
+            co_return resp;
         }
         r.concat = upload_record::concat_kind::partial;
     }
@@ -549,7 +544,7 @@ awaitable<response> create(app& a, request& req) {
     resp.status = 201;
     resp.headers.set("Location", upload_path(r.id));
     set_upload_headers(resp, r);
-    co_return tus(std::move(resp));
+    co_return resp;
 }
 
 awaitable<response> head(app& a, request& req) {
@@ -559,7 +554,7 @@ awaitable<response> head(app& a, request& req) {
     auto resp = no_content();
     resp.status = 200;
     set_upload_headers(resp, *r);
-    co_return tus(std::move(resp));
+    co_return resp;
 }
 
 awaitable<response> status(app& a, request& req) {
@@ -575,7 +570,7 @@ awaitable<response> status(app& a, request& req) {
     response resp;
     resp.set_body(body.dump(), "application/json");
     resp.headers.set("Cache-Control", "no-store");
-    co_return tus(std::move(resp));
+    co_return resp;
 }
 
 awaitable<response> patch(app& a, request& req) {
@@ -613,7 +608,7 @@ awaitable<response> patch(app& a, request& req) {
     resp.headers.set("Upload-Offset", std::to_string(r->offset));
     if (!r->asset_id) resp.headers.set("Upload-Expires", format_http_date(r->expires_at / 1000));
     if (r->asset_id) resp.headers.set("Kho-Asset-Id", *r->asset_id);
-    co_return tus(std::move(resp));
+    co_return resp;
 }
 
 awaitable<response> terminate(app& a, request& req) {
@@ -628,7 +623,7 @@ awaitable<response> terminate(app& a, request& req) {
     auto removed = co_await run_blocking(a, [&] { return a.uploads.remove(r->id); });
     a.uploads.release(r->id);
     if (!removed) co_return tus_problem(removed.error(), req);
-    co_return tus(no_content());
+    co_return no_content();
 }
 
 }  // namespace
