@@ -5,6 +5,7 @@
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -165,13 +166,7 @@ std::uint16_t unused_port() {
     return ntohs(addr.sin_port);
 }
 
-struct temp_dir {
-    fs::path path = make_temp_dir("kho-cli");
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using kho::test::temp_dir;
 
 const std::string poster_name = "Áp phích Nghị quyết 71.png";
 const std::string document_name = "Tài liệu hướng dẫn chuyển đổi số.bin";
@@ -183,13 +178,13 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
     temp_dir work;
     const auto poster = fake_png(71, 300000);
     const auto document = pseudo_random_bytes(2025, (3u << 20) + 12345);  // several 1 MiB pieces
-    write_file(work.path / poster_name, poster);
-    write_file(work.path / document_name, document);
+    write_file(work.path() / poster_name, poster);
+    write_file(work.path() / document_name, document);
 
     auto up = kho_as_admin(server,
                            {"upload", poster_name, document_name, "--tags", "nq71,chuyển đổi số",
                             "--campaign", "NQ71", "--description", "Tài liệu cho các trường"},
-                           work.path);
+                           work.path());
     INFO(up.err);
     REQUIRE(up.exit_code == 0);
     auto out = lines_of(up.out);
@@ -255,22 +250,22 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
     SECTION("download restores byte-identical files under the server's names") {
         temp_dir into;
         for (const auto& id : {poster_id, document_id}) {
-            auto dl = kho_as_admin(server, {"download", id}, into.path);
+            auto dl = kho_as_admin(server, {"download", id}, into.path());
             INFO(dl.err);
             REQUIRE(dl.exit_code == 0);
         }
-        CHECK(file_sha256(into.path / poster_name) == sha256_hex(poster));
-        CHECK(file_sha256(into.path / document_name) == sha256_hex(document));
+        CHECK(file_sha256(into.path() / poster_name) == sha256_hex(poster));
+        CHECK(file_sha256(into.path() / document_name) == sha256_hex(document));
 
         auto named = kho_as_admin(
-            server, {"download", document_id, "-o", (into.path / "copy.bin").string()});
+            server, {"download", document_id, "-o", (into.path() / "copy.bin").string()});
         REQUIRE(named.exit_code == 0);
-        CHECK(file_sha256(into.path / "copy.bin") == sha256_hex(document));
+        CHECK(file_sha256(into.path() / "copy.bin") == sha256_hex(document));
     }
 
     SECTION("a truncated partial download is resumed with a range request") {
         temp_dir into;
-        const auto target = into.path / "partial.bin";
+        const auto target = into.path() / "partial.bin";
         const std::size_t kept = 1500000;
         write_file(target, document.substr(0, kept));
         auto dl = kho_as_admin(server, {"download", document_id, "-o", target.string()});
@@ -293,7 +288,7 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
 
     SECTION("a partial file with foreign bytes fails the SHA-256 check") {
         temp_dir into;
-        const auto target = into.path / "wrong.bin";
+        const auto target = into.path() / "wrong.bin";
         write_file(target, pseudo_random_bytes(7, 1000));
         auto dl = kho_as_admin(server, {"download", document_id, "-o", target.string()});
         CHECK(dl.exit_code == 1);
@@ -308,20 +303,19 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
 
     SECTION("a new version is uploaded and both versions download") {
         const auto second = fake_png(72, 5000);
-        write_file(work.path / "Áp phích (bản 2).png", second);
+        write_file(work.path() / "Áp phích (bản 2).png", second);
         auto v = kho_as_admin(server, {"upload", "--version-of", poster_id, "Áp phích (bản 2).png"},
-                              work.path);
+                              work.path());
         INFO(v.err);
         REQUIRE(v.exit_code == 0);
         CHECK(v.out == poster_id + "\tversion 2\tÁp phích (bản 2).png\n");
 
         temp_dir into;
-        REQUIRE(kho_as_admin(server, {"download", poster_id}, into.path).exit_code == 0);
-        CHECK(file_sha256(into.path / "Áp phích (bản 2).png") == sha256_hex(second));
-        REQUIRE(
-            kho_as_admin(server, {"download", poster_id, "--version", "1"}, into.path).exit_code ==
-            0);
-        CHECK(file_sha256(into.path / poster_name) == sha256_hex(poster));
+        REQUIRE(kho_as_admin(server, {"download", poster_id}, into.path()).exit_code == 0);
+        CHECK(file_sha256(into.path() / "Áp phích (bản 2).png") == sha256_hex(second));
+        REQUIRE(kho_as_admin(server, {"download", poster_id, "--version", "1"}, into.path())
+                    .exit_code == 0);
+        CHECK(file_sha256(into.path() / poster_name) == sha256_hex(poster));
     }
 
     SECTION("metadata with URL delimiters arrives intact") {
@@ -329,7 +323,7 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
         auto up2 = kho_as_admin(server,
                                 {"upload", poster_name, "--title", title, "--tags", "a+b,c&d",
                                  "--kind", "infographic", "--language", "en"},
-                                work.path);
+                                work.path());
         REQUIRE(up2.exit_code == 0);
         auto a = json::parse(kho_as_admin(server, {"show", "--json", up2.out.substr(0, 26)}).out);
         CHECK(a["title"] == title);
@@ -380,12 +374,12 @@ TEST_CASE("kho ls follows next_cursor across pages", "[cli]") {
 TEST_CASE("kho upload of HTML to a default server fails with the 415 detail", "[cli]") {
     server_process server;
     temp_dir work;
-    write_file(work.path / "Trang chủ.html",
+    write_file(work.path() / "Trang chủ.html",
                "<!DOCTYPE html>\n<html><head><title>Trang chủ</title></head><body>Xin "
                "chào</body></html>\n");
-    write_file(work.path / "ảnh.png", fake_png(3));
+    write_file(work.path() / "ảnh.png", fake_png(3));
 
-    auto one = kho_as_admin(server, {"upload", "Trang chủ.html"}, work.path);
+    auto one = kho_as_admin(server, {"upload", "Trang chủ.html"}, work.path());
     CHECK(one.exit_code == 1);
     CHECK(one.out.empty());
     CHECK(one.err.find("text/html") != std::string::npos);
@@ -393,7 +387,7 @@ TEST_CASE("kho upload of HTML to a default server fails with the 415 detail", "[
     CHECK(lines_of(one.err).size() == 1);
 
     // The other files still go up, and the summary says what happened.
-    auto mixed = kho_as_admin(server, {"upload", "Trang chủ.html", "ảnh.png"}, work.path);
+    auto mixed = kho_as_admin(server, {"upload", "Trang chủ.html", "ảnh.png"}, work.path());
     CHECK(mixed.exit_code == 1);
     CHECK(lines_of(mixed.out).size() == 1);
     CHECK(mixed.out.find("\tảnh.png") != std::string::npos);
@@ -443,8 +437,8 @@ TEST_CASE("kho gc removes only unreferenced blobs; kho verify reports a flipped 
           "[cli]") {
     server_process server;
     temp_dir work;
-    write_file(work.path / "Áp phích.png", fake_png(21, 50000));
-    auto up = kho_as_admin(server, {"upload", "Áp phích.png"}, work.path);
+    write_file(work.path() / "Áp phích.png", fake_png(21, 50000));
+    auto up = kho_as_admin(server, {"upload", "Áp phích.png"}, work.path());
     REQUIRE(up.exit_code == 0);
     const std::string id = up.out.substr(0, 26);
 
@@ -510,7 +504,7 @@ TEST_CASE("kho backup while uploads run, kho restore into a new directory, every
         for (std::uint32_t i = 0; !stop; ++i)
             u.request("POST", "/api/v1/assets?title=during", auth(), fake_png(1000 + i, 50000));
     });
-    auto dest = work.path / "Sao lưu";
+    auto dest = work.path() / "Sao lưu";
     auto first = kho_as_admin(server, {"backup", dest.string(), "--json"});
     stop = true;
     uploader.join();
@@ -538,7 +532,7 @@ TEST_CASE("kho backup while uploads run, kho restore into a new directory, every
     CHECK(busy.exit_code == 1);
     CHECK(busy.err.find("in use") != std::string::npos);
 
-    auto restored_dir = work.path / "restored";
+    auto restored_dir = work.path() / "restored";
     auto restore = run_kho({"restore", dest.string(), restored_dir.string()});
     INFO(restore.err);
     REQUIRE(restore.exit_code == 0);
@@ -562,7 +556,7 @@ TEST_CASE("kho import brings in a folder tree with a sidecar, and a re-run skips
           "[cli]") {
     server_process server;
     temp_dir work;
-    auto root = work.path / "Kho cũ";
+    auto root = work.path() / "Kho cũ";
     fs::create_directories(root / "Áp phích");
     fs::create_directories(root / ".git");
     write_file(root / "Áp phích" / "nq71.png", fake_png(301));
@@ -605,7 +599,7 @@ TEST_CASE("kho import brings in a folder tree with a sidecar, and a re-run skips
     CHECK(summary["refused"] == 1);
 
     // A sidecar with a bad row stops everything before the first upload.
-    auto bad_root = work.path / "bad";
+    auto bad_root = work.path() / "bad";
     fs::create_directories(bad_root);
     write_file(bad_root / "a.png", fake_png(401));
     write_file(bad_root / "meta.csv", "file,title\na.png,A,extra\n");
