@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Resumable-upload benchmark: a file uploaded through tus in 8 MiB PATCH
-# chunks (one HTTP request, fsync and commit per chunk, as tus-js-client
+# chunks (one HTTP request per chunk, as tus-js-client
 # does with chunkSize 8 MiB) against one plain streamed upload of the same
 # file. Target: tus >= 0.8x the plain upload's throughput.
 # Usage: bench/tus.sh   (env: KHO_SERVER, BENCH_SIZE_MB=1024, BENCH_CHUNK_MB=8, BENCH_TMPDIR)
@@ -12,26 +12,13 @@ KHO_SERVER="${KHO_SERVER:-$ROOT/build/release/server/kho-server}"
 SIZE_MB="${BENCH_SIZE_MB:-1024}"
 CHUNK=$(( ${BENCH_CHUNK_MB:-8} * 1048576 ))
 RUNS=3
-TOKEN="bench_tus_token_0123456789abcdefghijkl"
 
 die() { echo "tus.sh: $*" >&2; exit 1; }
 command -v curl >/dev/null || die "curl not found: apt-get install curl"
 [[ -x "$KHO_SERVER" ]] || die "no kho-server at $KHO_SERVER; build with: cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKHO_BUILD_TESTS=OFF && cmake --build build/release"
 
-WORK="$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/kho-tus-bench.XXXXXX")"
-KHO_PID=""
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "$KHO_PID" ]] && kill "$KHO_PID" 2>/dev/null && wait "$KHO_PID" 2>/dev/null
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
-mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+source "$ROOT/bench/lib.sh"
+bench_workdir tus
 
 echo "generating ${SIZE_MB} MiB in $WORK ..." >&2
 FILE="$WORK/big.bin"
@@ -39,13 +26,7 @@ head -c "$((SIZE_MB * 1048576))" /dev/urandom >"$FILE"
 BYTES=$(stat -c %s "$FILE")
 cat "$FILE" >/dev/null   # warm the page cache
 
-KHO_ADMIN_TOKEN="$TOKEN" "$KHO_SERVER" --data-dir "$WORK/data" --listen 127.0.0.1:0 \
-    --port-file "$WORK/port" --access-log off --allowed-types '*' 2>"$WORK/kho.log" &
-KHO_PID=$!
-for _ in $(seq 100); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$WORK/port")"
-AUTH="Authorization: Bearer $TOKEN"
-for _ in $(seq 100); do curl -fs "$URL/readyz" >/dev/null && break; sleep 0.1; done
+start_kho
 
 # Every upload must store new bytes (not take the deduplicated path), so
 # each asset is deleted for good, blob included, before the next run.

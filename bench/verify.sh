@@ -12,29 +12,15 @@ KHO_CLI="${KHO_CLI:-$ROOT/build/release/tools/kho}"
 SIZE_MB="${BENCH_SIZE_MB:-1024}"
 FILES="${BENCH_FILES:-16}"
 RUNS=3
-TOKEN="bench_verify_token_0123456789abcdefghij"
 
 die() { echo "verify.sh: $*" >&2; exit 1; }
 [[ -x "$KHO_SERVER" && -x "$KHO_CLI" ]] ||
     die "build first: cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKHO_BUILD_TESTS=OFF && cmake --build build/release"
 
-WORK="$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/kho-verify-bench.XXXXXX")"
-KHO_PID=""
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "$KHO_PID" ]] && kill "$KHO_PID" 2>/dev/null && wait "$KHO_PID" 2>/dev/null
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-
-KHO_ADMIN_TOKEN="$TOKEN" "$KHO_SERVER" --data-dir "$WORK/data" --listen 127.0.0.1:0 \
-    --port-file "$WORK/port" --access-log off --allowed-types '*' 2>"$WORK/kho.log" &
-KHO_PID=$!
-for _ in $(seq 100); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-export KHO_URL="http://127.0.0.1:$(cat "$WORK/port")" KHO_TOKEN="$TOKEN"
-for _ in $(seq 100); do "$KHO_CLI" status >/dev/null 2>&1 && break; sleep 0.1; done
+source "$ROOT/bench/lib.sh"
+bench_workdir verify
+start_kho
+export KHO_URL="$URL" KHO_TOKEN="$BENCH_TOKEN"
 
 echo "storing $FILES files, $SIZE_MB MiB in all ..." >&2
 mkdir "$WORK/src"
@@ -47,8 +33,6 @@ BLOBS="$WORK/data/blobs"
 BYTES=$(find "$BLOBS" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 find "$BLOBS" -type f -exec cat {} + >/dev/null   # both sides start from a warm page cache
 
-now() { date +%s.%N; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 time_it() { local t0; t0=$(now); "$@" >/dev/null; awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'; }
 reference() { find "$BLOBS" -type f -print0 | xargs -0 sha256sum; }
 
