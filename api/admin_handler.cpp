@@ -14,12 +14,6 @@ namespace {
 using boost::asio::awaitable;
 using json = nlohmann::json;
 
-result<void> require_admin(const request& req) {
-    if (req.principal->role != "admin")
-        return make_error(errc::forbidden, "only an administrator may do this");
-    return ok();
-}
-
 response json_response(const json& body) {
     response r;
     r.set_body(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
@@ -29,7 +23,6 @@ response json_response(const json& body) {
 
 // POST /api/v1/admin/gc[?dry_run=true]
 awaitable<response> gc(app& a, request& req) {
-    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
     auto q = query_params::parse(req.query);
     if (!q) co_return problem_response(q.error(), req.path);
     auto dry = q->get_bool("dry_run");
@@ -45,7 +38,6 @@ awaitable<response> gc(app& a, request& req) {
 
 // POST /api/v1/admin/verify[?max_mb_per_second=N] (default 200, 0 = unlimited)
 awaitable<response> verify(app& a, request& req) {
-    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
     auto q = query_params::parse(req.query);
     if (!q) co_return problem_response(q.error(), req.path);
     auto rate = q->get_uint("max_mb_per_second", 0, 100000);
@@ -65,7 +57,6 @@ awaitable<response> verify(app& a, request& req) {
 
 // POST /api/v1/admin/backup {"destination": "/absolute/path"}
 awaitable<response> backup(app& a, request& req) {
-    if (auto r = require_admin(req); !r) co_return problem_response(r.error(), req.path);
     auto body = co_await read_body(req, a.limits.max_json_bytes);
     if (!body) co_return problem_response(body.error(), req.path);
     auto j = json::parse(*body, nullptr, false);
@@ -90,9 +81,9 @@ awaitable<response> backup(app& a, request& req) {
 }  // namespace
 
 void add_admin_routes(router& r) {
-    r.add({"POST", "/api/v1/admin/gc", gc});
-    r.add({"POST", "/api/v1/admin/verify", verify});
-    r.add({"POST", "/api/v1/admin/backup", backup, true, body_kind::json});
+    r.add({"POST", "/api/v1/admin/gc", gc, true, body_kind::none, action::maintenance});
+    r.add({"POST", "/api/v1/admin/verify", verify, true, body_kind::none, action::maintenance});
+    r.add({"POST", "/api/v1/admin/backup", backup, true, body_kind::json, action::maintenance});
 }
 
 }  // namespace kho::api

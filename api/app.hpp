@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "storage/backup.hpp"
 
@@ -18,11 +19,19 @@
 #include <string>
 #include <vector>
 
+namespace kho {
+class login_throttle;
+}
+
 namespace kho::storage {
 class asset_store;
+class audit_log;
 class blob_store;
+class comment_store;
 class token_store;
+class unit_store;
 class upload_store;
+class user_store;
 }  // namespace kho::storage
 
 namespace kho::api {
@@ -42,6 +51,11 @@ struct api_limits {
     std::size_t max_incomplete_uploads = 20;
     // Default: 64 GiB. Declared bytes of one user's incomplete uploads.
     std::uint64_t max_incomplete_bytes = 64ull << 30;
+    // Default: 32 MiB. Largest CSV document (a unit import).
+    std::size_t max_document_bytes = 32u << 20;
+    // Default: false. Mark the session cookie Secure even without
+    // X-Forwarded-Proto: https (kho behind a TLS-terminating proxy).
+    bool secure_cookies = false;
 };
 
 struct app {
@@ -49,6 +63,12 @@ struct app {
     storage::blob_store& blobs;
     storage::token_store& tokens;
     storage::upload_store& uploads;
+    storage::user_store& users;
+    storage::unit_store& units;
+    storage::audit_log& audit;
+    storage::comment_store& comments;
+    kho::login_throttle& throttle;
+    kho::clock clock;  // the time that policy decisions (validity windows) use
     metrics_registry& metrics;
     boost::asio::any_io_executor blocking;  // bounded pool for fsync, RocksDB writes
     api_limits limits;

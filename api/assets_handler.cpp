@@ -1,5 +1,6 @@
 #include "api/assets_handler.hpp"
 
+#include "api/access.hpp"
 #include "api/app.hpp"
 #include "api/conditional.hpp"
 #include "api/download.hpp"
@@ -12,6 +13,7 @@
 #include "core/file_name.hpp"
 #include "core/sha256.hpp"
 #include "storage/asset_store.hpp"
+#include "storage/comment_store.hpp"
 
 #include <boost/url/decode_view.hpp>
 #include <boost/url/pct_string_view.hpp>
@@ -47,6 +49,26 @@ response asset_response(int status, const asset& a, const std::vector<asset_vers
     auto r = json_response(status, body);
     r.headers.set("ETag", revision_etag(a));
     return r;
+}
+
+// The asset as the caller sees it (only the versions they may see).
+awaitable<response> asset_as_seen(app& a, const request& req, int status, const asset& record) {
+    auto versions = a.assets.list_versions(record.id);
+    if (!versions) co_return problem_response(versions.error(), req.path);
+    checked_asset c{record, std::move(*versions), {}};
+    c.facts = facts_of(c.record, c.versions);
+    co_return asset_response(status, record, visible_versions(a, req, c));
+}
+
+// Version `n` of an asset, if the caller may read it.
+result<asset_version> readable_version(const app& a, const request& req, const ulid& id,
+                                       std::uint32_t n) {
+    auto checked = load_checked(a, req, id, action::asset_read);
+    if (!checked) return checked.error();
+    for (const auto& v : visible_versions(a, req, *checked))
+        if (v.number == n) return v;
+    return make_error(errc::not_found, "asset " + id.to_string() + " has no version " +
+                                           std::to_string(n));
 }
 
 result<ulid> asset_id_param(const request& req) {
@@ -202,7 +224,7 @@ awaitable<response> create_asset(app& a, request& req) {
         auto info = up.sink->writer().finish();
         if (!info) return info.error();
         return a.assets.create(std::move(*meta), std::move(up.sink->writer()), *info,
-                               up.sink->type().mime, up.file_name, req.principal->id);
+                               up.sink->type().mime, up.file_name, audit_who(req));
     });
     if (!created) co_return problem_response(created.error(), req.path);
     auto r = asset_response(201, created->first, {created->second});
@@ -213,9 +235,9 @@ awaitable<response> create_asset(app& a, request& req) {
 awaitable<response> create_version(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    if (auto existing = a.assets.get(*id); !existing)
+    if (auto existing = load_checked(a, req, *id, action::version_create); !existing)
         co_return problem_response(existing.error(), req.path);
-    else if (existing->deleted_at)
+    else if (existing->record.deleted_at)
         co_return problem_response(errc::gone, "the asset is in the trash", req.path);
     received_upload up;
     if (auto r = co_await receive_upload(a, req, up); !r)
@@ -228,7 +250,7 @@ awaitable<response> create_version(app& a, request& req) {
         auto info = up.sink->writer().finish();
         if (!info) return info.error();
         return a.assets.add_version(*id, std::move(up.sink->writer()), *info, up.sink->type().mime,
-                                    up.file_name, req.principal->id);
+                                    up.file_name, audit_who(req));
     });
     if (!added) co_return problem_response(added.error(), req.path);
     auto r = json_response(201, to_api_json(*added));
@@ -246,6 +268,8 @@ awaitable<response> list_assets(app& a, request& req) {
     if (!trashed) co_return problem_response(trashed.error(), req.path);
     storage::asset_filter f;
     f.trashed = trashed->value_or(false);
+    if (auto allowed = check(a, req, f.trashed ? action::trash_list : action::asset_list); !allowed)
+        co_return problem_response(allowed.error(), req.path);
     f.tag = q->get("tag");
     f.campaign = q->get("campaign");
     f.sha256 = q->get("sha256");
@@ -260,7 +284,18 @@ awaitable<response> list_assets(app& a, request& req) {
     auto page = a.assets.list(f, q->get("cursor"), limit->value_or(50));
     if (!page) co_return problem_response(page.error(), req.path);
     json items = json::array();
-    for (const auto& item : page->items) items.push_back(to_api_json(item));
+    auto now = a.clock.now();
+    for (const auto& item : page->items) {
+        // Each item is shown only to those who may read it.
+        auto versions = a.assets.list_versions(item.id);
+        if (!versions) continue;
+        auto facts = facts_of(item, *versions);
+        resource on;
+        on.asset = &facts;
+        on.now = now;
+        if (authorize(req.principal->actor, action::asset_read, on) != access::allow) continue;
+        items.push_back(to_api_json(item));
+    }
     json body{{"items", std::move(items)},
               {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json(nullptr)}};
     co_return json_response(200, body);
@@ -269,8 +304,9 @@ awaitable<response> list_assets(app& a, request& req) {
 awaitable<response> get_asset(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    auto found = a.assets.get(*id);
-    if (!found) co_return problem_response(found.error(), req.path);
+    auto checked = load_checked(a, req, *id, action::asset_read);
+    if (!checked) co_return problem_response(checked.error(), req.path);
+    const asset* found = &checked->record;
     // Clients (the web UI) revalidate with If-None-Match: the revision
     // changes with every edit, version, trash and restore.
     const validators v{revision_etag(*found), found->updated_at / 1000};
@@ -280,9 +316,7 @@ awaitable<response> get_asset(app& a, request& req) {
         nm.headers.set("ETag", v.etag);
         co_return nm;
     }
-    auto versions = a.assets.list_versions(*id);
-    if (!versions) co_return problem_response(versions.error(), req.path);
-    auto r = asset_response(200, *found, *versions);
+    auto r = asset_response(200, *found, visible_versions(a, req, *checked));
     r.headers.set("Last-Modified", format_http_date(v.last_modified));
     r.headers.set("Cache-Control", "private, no-cache");
     co_return r;
@@ -310,7 +344,7 @@ result<std::uint64_t> required_revision(const request& req) {
 awaitable<response> patch_asset(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    if (auto exists = a.assets.get(*id); !exists)
+    if (auto exists = load_checked(a, req, *id, action::asset_update); !exists)
         co_return problem_response(exists.error(), req.path);
     auto rev = required_revision(req);
     if (!rev) co_return problem_response(rev.error(), req.path);
@@ -321,11 +355,10 @@ awaitable<response> patch_asset(app& a, request& req) {
         co_return problem_response(errc::bad_request, "the body is not valid JSON", req.path);
     auto patch = parse_metadata_patch(parsed);
     if (!patch) co_return problem_response(patch.error(), req.path);
-    auto updated = co_await run_blocking(a, [&] { return a.assets.update(*id, *rev, *patch); });
+    auto updated = co_await run_blocking(
+        a, [&] { return a.assets.update(*id, *rev, *patch, audit_who(req)); });
     if (!updated) co_return problem_response(updated.error(), req.path);
-    auto versions = a.assets.list_versions(*id);
-    if (!versions) co_return problem_response(versions.error(), req.path);
-    co_return asset_response(200, *updated, *versions);
+    co_return co_await asset_as_seen(a, req, 200, *updated);
 }
 
 awaitable<response> delete_asset(app& a, request& req) {
@@ -335,8 +368,14 @@ awaitable<response> delete_asset(app& a, request& req) {
     if (!q) co_return problem_response(q.error(), req.path);
     auto permanent = q->get_bool("permanent");
     if (!permanent) co_return problem_response(permanent.error(), req.path);
+    if (auto allowed = load_checked(a, req, *id,
+                                    permanent->value_or(false) ? action::asset_purge
+                                                               : action::asset_trash);
+        !allowed)
+        co_return problem_response(allowed.error(), req.path);
     if (permanent->value_or(false)) {
-        auto purged = co_await run_blocking(a, [&] { return a.assets.purge(*id); });
+        auto purged = co_await run_blocking(a, [&] { return a.assets.purge(*id, audit_who(req)); });
+        if (purged) a.comments.remove_all(*id);
         if (!purged) co_return problem_response(purged.error(), req.path);
         response r;
         r.status = 204;
@@ -348,32 +387,30 @@ awaitable<response> delete_asset(app& a, request& req) {
         if (!parsed) co_return problem_response(parsed.error(), req.path);
         rev = *parsed;
     }
-    auto trashed = co_await run_blocking(a, [&] { return a.assets.trash(*id, rev); });
+    auto trashed =
+        co_await run_blocking(a, [&] { return a.assets.trash(*id, rev, audit_who(req)); });
     if (!trashed) co_return problem_response(trashed.error(), req.path);
-    auto versions = a.assets.list_versions(*id);
-    if (!versions) co_return problem_response(versions.error(), req.path);
-    co_return asset_response(200, *trashed, *versions);
+    co_return co_await asset_as_seen(a, req, 200, *trashed);
 }
 
 awaitable<response> restore_asset(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    auto restored = co_await run_blocking(a, [&] { return a.assets.restore(*id); });
+    if (auto allowed = load_checked(a, req, *id, action::asset_restore); !allowed)
+        co_return problem_response(allowed.error(), req.path);
+    auto restored =
+        co_await run_blocking(a, [&] { return a.assets.restore(*id, audit_who(req)); });
     if (!restored) co_return problem_response(restored.error(), req.path);
-    auto versions = a.assets.list_versions(*id);
-    if (!versions) co_return problem_response(versions.error(), req.path);
-    co_return asset_response(200, *restored, *versions);
+    co_return co_await asset_as_seen(a, req, 200, *restored);
 }
 
 awaitable<response> list_versions(app& a, request& req) {
     auto id = asset_id_param(req);
     if (!id) co_return problem_response(id.error(), req.path);
-    if (auto exists = a.assets.get(*id); !exists)
-        co_return problem_response(exists.error(), req.path);
-    auto versions = a.assets.list_versions(*id);
-    if (!versions) co_return problem_response(versions.error(), req.path);
+    auto checked = load_checked(a, req, *id, action::asset_read);
+    if (!checked) co_return problem_response(checked.error(), req.path);
     json items = json::array();
-    for (const auto& v : *versions) items.push_back(to_api_json(v));
+    for (const auto& v : visible_versions(a, req, *checked)) items.push_back(to_api_json(v));
     co_return json_response(200, json{{"items", std::move(items)}});
 }
 
@@ -382,19 +419,29 @@ awaitable<response> get_version(app& a, request& req) {
     if (!id) co_return problem_response(id.error(), req.path);
     auto n = version_param(req);
     if (!n) co_return problem_response(n.error(), req.path);
-    auto v = a.assets.get_version(*id, *n);
+    auto v = readable_version(a, req, *id, *n);
     if (!v) co_return problem_response(v.error(), req.path);
     co_return json_response(200, to_api_json(*v));
 }
 
 response download_version(app& a, const request& req, const ulid& id,
                           std::optional<std::uint32_t> n) {
-    auto found = a.assets.get(id);
-    if (!found) return problem_response(found.error(), req.path);
-    if (found->deleted_at)
+    auto checked = load_checked(a, req, id, action::asset_read);
+    if (!checked) return problem_response(checked.error(), req.path);
+    if (checked->record.deleted_at)
         return problem_response(errc::gone, "the asset is in the trash", req.path);
-    auto v = a.assets.get_version(id, n.value_or(found->version_count));
-    if (!v) return problem_response(v.error(), req.path);
+    // Without a number: the newest version the caller may see (for a unit,
+    // the approved one, even while a newer version is in review).
+    std::optional<asset_version> v;
+    auto visible = visible_versions(a, req, *checked);
+    for (auto& candidate : visible)
+        if (n ? candidate.number == *n : true) v = candidate;
+    if (!v)
+        return problem_response(errc::not_found,
+                                n ? "asset " + id.to_string() + " has no version " +
+                                        std::to_string(*n)
+                                  : "no version of this asset is available to you",
+                                req.path);
     auto file = a.blobs.open_read(v->sha256);
     if (!file) {
         // Metadata says it exists: a missing blob is damage, not a 404.
@@ -423,7 +470,7 @@ awaitable<response> download_numbered(app& a, request& req) {
 }  // namespace
 
 void add_asset_routes(router& r) {
-    r.add({"POST", "/api/v1/assets", create_asset, true, body_kind::upload});
+    r.add({"POST", "/api/v1/assets", create_asset, true, body_kind::upload, action::asset_create});
     r.add({"GET", "/api/v1/assets", list_assets});
     r.add({"GET", "/api/v1/assets/{id}", get_asset});
     r.add({"PATCH", "/api/v1/assets/{id}", patch_asset, true, body_kind::json});

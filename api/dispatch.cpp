@@ -4,7 +4,10 @@
 #include "api/problem.hpp"
 #include "api/tus_headers.hpp"
 #include "core/text.hpp"
+#include "api/access.hpp"
 #include "storage/token_store.hpp"
+#include "storage/unit_store.hpp"
+#include "storage/user_store.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/url/parse.hpp>
@@ -31,19 +34,73 @@ result<void> decode_target(request& req) {
     return ok();
 }
 
+// The session cookie's value, if the request carries one.
+std::optional<std::string_view> session_cookie(const request& req) {
+    for (auto header : req.headers.get_all("Cookie")) {
+        while (!header.empty()) {
+            auto end = header.find(';');
+            auto pair = header.substr(0, end);
+            while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+            if (pair.starts_with("kho_session=")) return pair.substr(12);
+            if (end == std::string_view::npos) break;
+            header.remove_prefix(end + 1);
+        }
+    }
+    return std::nullopt;
+}
+
+bool unsafe_method(std::string_view m) {
+    return m != "GET" && m != "HEAD" && m != "OPTIONS";
+}
+
 result<void> authenticate(app& a, request& req) {
-    auto header = req.headers.get("Authorization");
-    if (!header)
-        return make_error(errc::unauthorized, "this request needs an Authorization: Bearer token");
-    auto v = *header;
-    if (v.size() < 7 || !iequals(v.substr(0, 7), "Bearer "))
-        return make_error(errc::unauthorized, "only Bearer authorization is supported");
-    auto token = v.substr(7);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    auto who = a.tokens.authenticate(token);
-    if (!who) return who.error();
-    req.principal = std::move(*who);
+    std::string_view secret;
+    bool by_cookie = false;
+    if (auto header = req.headers.get("Authorization")) {
+        auto v = *header;
+        if (v.size() < 7 || !iequals(v.substr(0, 7), "Bearer "))
+            return make_error(errc::unauthorized, "only Bearer authorization is supported");
+        secret = v.substr(7);
+        while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
+        while (!secret.empty() && secret.back() == ' ') secret.remove_suffix(1);
+    } else if (auto cookie = session_cookie(req)) {
+        secret = *cookie;
+        by_cookie = true;
+    } else {
+        return make_error(errc::unauthorized,
+                          "this request needs an Authorization: Bearer token or a session");
+    }
+    // A browser sends the cookie with any request to this site; a changing
+    // request from another origin is cross-site request forgery (SameSite
+    // stops it in current browsers; this stops it everywhere).
+    if (by_cookie && unsafe_method(req.method))
+        if (auto origin = req.headers.get("Origin")) {
+            auto host = req.headers.get("Host").value_or("");
+            auto o = *origin;
+            auto scheme_end = o.find("://");
+            if (scheme_end == std::string_view::npos || o.substr(scheme_end + 3) != host)
+                return make_error(errc::forbidden,
+                                  "a request from another site may not use this session");
+        }
+    auto cred = a.tokens.authenticate(secret);
+    if (!cred) return cred.error();
+    auto u = a.users.get(cred->user_id);
+    if (!u) return make_error(errc::unauthorized, "the token's account no longer exists");
+    if (u->disabled) return make_error(errc::unauthorized, "this account is disabled");
+    principal p;
+    p.id = u->id;
+    p.username = u->username;
+    p.actor.id = u->id;
+    p.actor.role = u->role;
+    p.actor.must_change_password =
+        u->must_change_password && cred->kind == storage::credential_kind::session;
+    if (!u->unit_code.empty())
+        if (auto unit = a.units.get(u->unit_code))
+            p.actor.unit = unit_position{unit->code, unit->province, unit->level,
+                                         a.units.ancestors(unit->code)};
+    p.credential = std::move(*cred);
+    req.principal = std::move(p);
+    if (by_cookie) req.cookie_session = std::string(secret);
     return ok();
 }
 
@@ -53,6 +110,8 @@ std::uint64_t limit_for(const app& a, body_kind kind) {
             return a.limits.max_upload_bytes;
         case body_kind::json:
             return a.limits.max_json_bytes;
+        case body_kind::document:
+            return a.limits.max_document_bytes;
         case body_kind::none:
             return 64 * 1024;
     }
@@ -110,7 +169,12 @@ boost::asio::awaitable<dispatch_result> route_and_handle(app& a, const router& r
                 out.resp.headers.set("WWW-Authenticate", "Bearer realm=\"kho\"");
             co_return out;
         }
-        out.user = req.principal->id;
+        out.user = req.principal->username;
+        if (rt.gate)
+            if (auto allowed = check(a, req, *rt.gate); !allowed) {
+                out.resp = problem_response(allowed.error(), req.path);
+                co_return out;
+            }
     }
 
     auto limit = limit_for(a, rt.body);

@@ -9,6 +9,7 @@
 // GET handler; the session sends the headers and drops the body.
 
 #include "core/error.hpp"
+#include "core/policy.hpp"
 #include "storage/token_store.hpp"
 #include "storage/unique_fd.hpp"
 
@@ -59,6 +60,14 @@ class body_source {
     virtual std::function<void()> interrupter() const { return {}; }
 };
 
+// The authenticated caller of a request.
+struct principal {
+    std::string id;  // user id
+    std::string username;
+    kho::actor actor;               // what the policy needs
+    storage::credential credential;  // how they authenticated
+};
+
 struct request {
     std::string method;  // "GET", ...
     std::string target;  // as received: "/api/v1/assets?limit=10"
@@ -69,7 +78,8 @@ struct request {
     std::string client_address;
     std::string request_id;
     std::vector<std::string> path_params;         // filled by the router
-    std::optional<storage::principal> principal;  // filled by authentication
+    std::optional<api::principal> principal;  // filled by authentication
+    std::string cookie_session;               // the session cookie's value, if sent
 };
 
 struct file_segment {

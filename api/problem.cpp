@@ -13,6 +13,7 @@ int http_status(errc code) noexcept {
         case errc::unauthorized:
             return 401;
         case errc::forbidden:
+        case errc::password_change_required:
             return 403;
         case errc::not_found:
             return 404;

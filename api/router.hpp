@@ -4,10 +4,12 @@
 // OpenAPI test compares this table with api/openapi.json.
 
 #include "api/http_message.hpp"
+#include "core/policy.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,7 @@ struct app;
 
 using handler = std::function<boost::asio::awaitable<response>(app&, request&)>;
 
-enum class body_kind { none, json, upload };
+enum class body_kind { none, json, upload, document };
 
 struct route {
     std::string method;   // GET routes also answer HEAD
@@ -25,6 +27,11 @@ struct route {
     handler fn;
     bool needs_auth = true;
     body_kind body = body_kind::none;
+    // For routes whose permission does not depend on a particular resource,
+    // dispatch asks the policy before the handler runs. Routes about one
+    // asset, upload or credential leave it empty and ask in the handler,
+    // once the facts are loaded.
+    std::optional<kho::action> gate = std::nullopt;
 };
 
 struct route_match {

@@ -1,8 +1,12 @@
 #include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
+#include "api/reviews_handler.hpp"
 #include "api/router.hpp"
+#include "api/sessions_handler.hpp"
 #include "api/system_handler.hpp"
 #include "api/uploads_handler.hpp"
+#include "api/units_handler.hpp"
+#include "api/users_handler.hpp"
 
 namespace kho::api {
 
@@ -12,6 +16,10 @@ router make_router() {
     add_asset_routes(r);
     add_upload_routes(r);
     add_admin_routes(r);
+    add_session_routes(r);
+    add_user_routes(r);
+    add_unit_routes(r);
+    add_review_routes(r);
     return r;
 }
 

@@ -1,5 +1,6 @@
 #include "api/uploads_handler.hpp"
 
+#include "api/access.hpp"
 #include "api/app.hpp"
 #include "api/conditional.hpp"
 #include "api/metadata_fields.hpp"
@@ -67,7 +68,9 @@ std::string upload_path(const ulid& id) {
 }
 
 bool visible_to(const upload_record& r, const request& req) {
-    return r.owner == req.principal->id || req.principal->role == "admin";
+    resource on;
+    on.owner = r.owner;
+    return authorize(req.principal->actor, action::upload_access, on) == access::allow;
 }
 
 // Loads an upload the caller may touch; an expired incomplete one is removed
@@ -330,13 +333,13 @@ awaitable<result<void>> finish_upload(app& a, request& req, upload_record& r) {
         auto writer = storage::blob_writer::adopt(path, r.offset);
         if (meta->asset_id) {
             auto v = a.assets.add_version(*meta->asset_id, std::move(writer), info, type->mime,
-                                          meta->file_name, req.principal->id);
+                                          meta->file_name, audit_who(req));
             if (!v) return v.error();
             r.asset_id = meta->asset_id->to_string();
             r.version = v->number;
         } else {
             auto created = a.assets.create(std::move(*asset_meta), std::move(writer), info,
-                                           type->mime, meta->file_name, req.principal->id);
+                                           type->mime, meta->file_name, audit_who(req));
             if (!created) return created.error();
             r.asset_id = created->first.id.to_string();
             r.version = 1;
@@ -472,9 +475,9 @@ awaitable<response> create(app& a, request& req) {
         auto meta = read_metadata(*m);
         if (!meta) co_return tus_problem(meta.error(), req);
         if (meta->asset_id) {
-            auto target = a.assets.get(*meta->asset_id);
+            auto target = load_checked(a, req, *meta->asset_id, action::version_create);
             if (!target) co_return tus_problem(target.error(), req);
-            if (target->deleted_at)
+            if (target->record.deleted_at)
                 co_return tus_problem(make_error(errc::gone, "the asset is in the trash"), req);
         }
         r.metadata = std::string(*m);
@@ -630,7 +633,7 @@ awaitable<response> terminate(app& a, request& req) {
 
 void add_upload_routes(router& r) {
     r.add({"OPTIONS", "/api/v1/uploads", options, false});
-    r.add({"POST", "/api/v1/uploads", create, true, body_kind::upload});
+    r.add({"POST", "/api/v1/uploads", create, true, body_kind::upload, action::asset_create});
     r.add({"HEAD", "/api/v1/uploads/{id}", head});
     r.add({"GET", "/api/v1/uploads/{id}", status});
     r.add({"PATCH", "/api/v1/uploads/{id}", patch, true, body_kind::upload});

@@ -146,7 +146,12 @@ json asset_fields(const asset& a) {
 json version_fields(const asset_version& v) {
     return json{{"number", v.number},       {"sha256", v.sha256},
                 {"size", v.size},           {"content_type", v.content_type},
-                {"file_name", v.file_name}, {"uploaded_by", v.uploaded_by}};
+                {"file_name", v.file_name}, {"uploaded_by", v.uploaded_by},
+                {"state", std::string(to_string(v.state))}};
+}
+
+bool approved_once(const asset_version& v) {
+    return v.state == version_state::approved || v.state == version_state::archived;
 }
 
 }  // namespace
@@ -162,6 +167,20 @@ std::string encode_record(const asset& a) {
 std::string encode_record(const asset_version& v) {
     json j = version_fields(v);
     j["created_at"] = v.created_at;
+    if (!v.submitted_by.empty()) {
+        j["submitted_by"] = v.submitted_by;
+        j["submitted_at"] = v.submitted_at;
+    }
+    if (!v.reviewed_by.empty()) {
+        j["reviewed_by"] = v.reviewed_by;
+        j["reviewed_at"] = v.reviewed_at;
+        j["review_comment"] = v.review_comment;
+    }
+    if (approved_once(v)) {
+        j["audience"] = to_json(v.audience);
+        if (v.window.from) j["valid_from"] = *v.window.from;
+        if (v.window.until) j["valid_until"] = *v.window.until;
+    }
     return j.dump();
 }
 
@@ -201,6 +220,20 @@ result<asset_version> decode_version_record(std::string_view bytes) {
         v.file_name = j.at("file_name").get<std::string>();
         v.uploaded_by = j.at("uploaded_by").get<std::string>();
         v.created_at = j.at("created_at").get<unix_ms>();
+        // Versions stored before the review workflow existed are drafts.
+        if (auto st = parse_version_state(j.value("state", "draft")); st) v.state = *st;
+        v.submitted_by = j.value("submitted_by", "");
+        v.submitted_at = j.value("submitted_at", unix_ms{0});
+        v.reviewed_by = j.value("reviewed_by", "");
+        v.reviewed_at = j.value("reviewed_at", unix_ms{0});
+        v.review_comment = j.value("review_comment", "");
+        if (j.contains("audience")) {
+            auto aud = audience_from_json(j.at("audience"));
+            if (!aud) return make_error(errc::internal, "corrupt version record: audience");
+            v.audience = std::move(*aud);
+        }
+        if (j.contains("valid_from")) v.window.from = j.at("valid_from").get<unix_ms>();
+        if (j.contains("valid_until")) v.window.until = j.at("valid_until").get<unix_ms>();
         return v;
     } catch (const json::exception& e) {
         return make_error(errc::internal, std::string("corrupt version record: ") + e.what());
@@ -218,6 +251,24 @@ json to_api_json(const asset& a) {
 json to_api_json(const asset_version& v) {
     json j = version_fields(v);
     j["created_at"] = format_rfc3339(v.created_at);
+    auto who_when = [](const std::string& who, unix_ms when) {
+        return who.empty() ? json(nullptr) : json{{"by", who}, {"at", format_rfc3339(when)}};
+    };
+    j["submitted"] = who_when(v.submitted_by, v.submitted_at);
+    j["reviewed"] = who_when(v.reviewed_by, v.reviewed_at);
+    if (j["reviewed"].is_object())
+        j["reviewed"]["comment"] = v.review_comment.empty() ? json(nullptr) : json(v.review_comment);
+    j["allowed_actions"] = json::array();
+    for (auto a : allowed_actions(v.state)) j["allowed_actions"].push_back(std::string(to_string(a)));
+    if (approved_once(v)) {
+        j["audience"] = to_json(v.audience);
+        j["valid_from"] = v.window.from ? json(format_rfc3339(*v.window.from)) : json(nullptr);
+        j["valid_until"] = v.window.until ? json(format_rfc3339(*v.window.until)) : json(nullptr);
+    } else {
+        j["audience"] = nullptr;
+        j["valid_from"] = nullptr;
+        j["valid_until"] = nullptr;
+    }
     return j;
 }
 

@@ -2,10 +2,12 @@
 // The asset model: a logical material with metadata and numbered versions.
 // Each version points at one immutable original blob by SHA-256.
 
+#include "core/audience.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/media_types.hpp"
 #include "core/ulid.hpp"
+#include "core/workflow.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -24,6 +26,16 @@ struct asset_version {
     std::string file_name;     // sanitized, as uploaded
     std::string uploaded_by;   // principal id
     unix_ms created_at = 0;
+
+    // Review (core/workflow.hpp). A new version starts as a draft.
+    version_state state = version_state::draft;
+    std::string submitted_by;
+    unix_ms submitted_at = 0;
+    std::string reviewed_by;  // who approved, rejected or archived it last
+    unix_ms reviewed_at = 0;
+    std::string review_comment;
+    kho::audience audience;  // set by approval
+    validity_window window;  // set by approval
 };
 
 // The editable part of an asset.

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace kho {
 
@@ -25,5 +27,13 @@ class clock {
 
 // RFC 3339 UTC with millisecond precision: "2026-11-26T05:02:12.345Z".
 std::string format_rfc3339(unix_ms t);
+
+// Parses an RFC 3339 date-time with a "Z" or numeric offset and optional
+// fractional seconds ("2026-12-01T00:00:00+07:00"). Nothing for anything else.
+std::optional<unix_ms> parse_rfc3339(std::string_view s);
+
+// Parses a calendar date "YYYY-MM-DD" as the start of that day at the given
+// UTC offset in minutes. Nothing for anything else.
+std::optional<unix_ms> parse_date_at_offset(std::string_view s, int offset_minutes);
 
 }  // namespace kho

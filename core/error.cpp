@@ -12,6 +12,8 @@ std::string_view to_string(errc code) noexcept {
             return "unauthorized";
         case errc::forbidden:
             return "forbidden";
+        case errc::password_change_required:
+            return "password_change_required";
         case errc::not_found:
             return "not_found";
         case errc::method_not_allowed:

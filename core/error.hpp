@@ -16,6 +16,7 @@ enum class errc {
     invalid_parameter,  // a parameter is syntactically fine but not allowed
     unauthorized,       // no or unknown credentials
     forbidden,          // credentials known but not allowed
+    password_change_required,  // the account must set a new password first
     not_found,
     method_not_allowed,
     conflict,               // state conflict (e.g. illegal transition)

@@ -89,6 +89,19 @@ parse_outcome parse_config(int argc, char** argv) {
                    "seconds after which an incomplete resumable upload is removed")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{30} * 86400))
         ->envname("KHO_UPLOAD_EXPIRY");
+    std::int64_t session_idle = c.session_idle.count();
+    std::int64_t session_lifetime = c.session_lifetime.count();
+    cli.add_option("--session-idle", session_idle,
+                   "seconds without a request after which a browser session ends")
+        ->check(CLI::Range(std::int64_t{60}, std::int64_t{7} * 86400))
+        ->envname("KHO_SESSION_IDLE");
+    cli.add_option("--session-lifetime", session_lifetime,
+                   "seconds after sign-in at which a browser session ends")
+        ->check(CLI::Range(std::int64_t{60}, std::int64_t{30} * 86400))
+        ->envname("KHO_SESSION_LIFETIME");
+    cli.add_flag("--secure-cookies", c.secure_cookies,
+                 "mark the session cookie Secure (behind a TLS-terminating proxy)")
+        ->envname("KHO_SECURE_COOKIES");
     cli.add_option("--max-incomplete-uploads", c.max_incomplete_uploads,
                    "incomplete resumable uploads one user may hold")
         ->check(CLI::Range(1u, 100000u))
@@ -109,6 +122,8 @@ parse_outcome parse_config(int argc, char** argv) {
     c.io_timeout = std::chrono::seconds(io_timeout);
     c.shutdown_grace = std::chrono::seconds(grace);
     c.upload_expiry = std::chrono::seconds(upload_expiry);
+    c.session_idle = std::chrono::seconds(session_idle);
+    c.session_lifetime = std::chrono::seconds(session_lifetime);
     if (!admin_token_file.empty()) c.admin_token_file = admin_token_file;
     if (!port_file.empty()) c.port_file = port_file;
     for (size_t pos = 0; pos < allowed.size();) {

@@ -53,6 +53,14 @@ struct server_config {
     // Default: 64 GiB. Declared bytes of one user's incomplete uploads.
     std::uint64_t max_incomplete_bytes = 64ull << 30;
 
+    // Default: 7200 s. A browser session ends after this long without a request.
+    std::chrono::seconds session_idle{7200};
+    // Default: 43200 s. A browser session ends this long after sign-in.
+    std::chrono::seconds session_lifetime{43200};
+    // Default: false. Mark the session cookie Secure (kho behind a TLS proxy
+    // that does not send X-Forwarded-Proto).
+    bool secure_cookies = false;
+
     // Checks ranges and relations between fields.
     result<void> validate() const;
 };

@@ -4,15 +4,21 @@
 #include "api/router.hpp"
 #include "server/access_log.hpp"
 #include "server/config.hpp"
+#include "server/first_admin.hpp"
 #include "server/http_server.hpp"
 #include "server/io_context_pool.hpp"
+#include "core/login_throttle.hpp"
 #include "storage/asset_store.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/comment_store.hpp"
 #include "storage/backup.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
 #include "storage/recovery.hpp"
 #include "storage/token_store.hpp"
+#include "storage/unit_store.hpp"
 #include "storage/upload_store.hpp"
+#include "storage/user_store.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -68,21 +74,39 @@ int main(int argc, char** argv) {
     if (!blobs) return fail(blobs.error(), "cannot open the blob store");
     auto db = storage::database::open(cfg.data_dir / "db");
     if (!db) return fail(db.error(), "cannot open the database");
-    storage::asset_store assets(**db, **blobs);
-    storage::token_store tokens(**db);
+    storage::audit_log audit(**db);
+    storage::asset_store assets(**db, **blobs, audit);
+    storage::token_store tokens(
+        **db, audit, kho::clock(),
+        storage::session_limits{
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg.session_idle).count(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg.session_lifetime).count()});
+    storage::user_store users(**db, audit);
+    storage::unit_store units(**db, audit);
+    if (auto loaded = units.load(); !loaded) return fail(loaded.error(), "cannot read the units");
+    units.set_in_use_check([&](std::string_view code) { return users.unit_in_use(code); });
+    storage::comment_store comments(**db, audit);
+    kho::login_throttle throttle(kho::login_throttle::limits{}, kho::clock());
 
     spdlog::info("recovery: removed {} temporary upload files",
                  storage::remove_temporary_files(**blobs));
 
     auto bootstrap = tokens.ensure_bootstrap(provided_admin_token(cfg));
     if (!bootstrap) return fail(bootstrap.error(), "cannot create the admin token");
+    std::optional<std::string> admin_password;
+    if (const char* env = std::getenv("KHO_ADMIN_PASSWORD"); env && *env) admin_password = env;
+    auto admin = server::ensure_first_admin(users, tokens, admin_password);
+    if (!admin) return fail(admin.error(), "cannot create the first admin");
 
     server::io_context_pool pool(cfg.threads);
     boost::asio::thread_pool blocking(cfg.blocking_threads);
     api::metrics_registry metrics;
     storage::upload_store uploads(**db, (*blobs)->tmp_dir());
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
-    api::app app{assets, **blobs, tokens, uploads, metrics, blocking.get_executor(), {}};
+    api::app app{assets,   **blobs,  tokens,      uploads, users,
+                 units,    audit,    comments,    throttle, kho::clock(),
+                 metrics,  blocking.get_executor(), {}, {}};
+    app.limits.secure_cookies = cfg.secure_cookies;
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
     app.backup = [&](const std::filesystem::path& dest) {
@@ -133,6 +157,11 @@ int main(int argc, char** argv) {
     auto host = cfg.listen.substr(0, cfg.listen.rfind(':'));
     std::cerr << "kho listening on http://" << host << ':' << *port
               << "/  (data: " << std::filesystem::absolute(cfg.data_dir).string() << ")\n";
+    if (*admin && (*admin)->generated_password) {
+        std::cerr << "\nFirst start: sign in to the web UI as \"" << (*admin)->username
+                  << "\" with this password (shown once; you will be asked to change it):\n\n    "
+                  << *(*admin)->generated_password << "\n";
+    }
     if (*bootstrap) {
         std::cerr << "\nFirst start: the admin API token is shown once; keep it safe:\n\n    "
                   << **bootstrap << "\n\nUse it as:  curl -H 'Authorization: Bearer " << **bootstrap

@@ -1,5 +1,7 @@
 #include "storage/asset_store.hpp"
 
+#include "core/sha256.hpp"
+#include "storage/audit_log.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
 
@@ -56,6 +58,38 @@ std::string content_index_key(const std::string& sha256_hex, const ulid& id) {
     return k;
 }
 
+// The review queue: "q" + submitted_at (u64 BE) + asset id + version (u32 BE).
+std::string review_key(unix_ms submitted_at, const ulid& id, std::uint32_t n) {
+    std::string k = "q";
+    append_u64_be(k, static_cast<std::uint64_t>(submitted_at));
+    k.append(id.raw());
+    append_u32_be(k, n);
+    return k;
+}
+constexpr std::size_t k_review_key_size = 1 + 8 + 16 + 4;
+
+std::optional<std::string> from_hex(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+    }
+    return out;
+}
+
+std::string allowed_list(version_state from) {
+    std::string out;
+    for (auto a : allowed_actions(from)) out += (out.empty() ? "" : ", ") + std::string(to_string(a));
+    return out.empty() ? "none" : out;
+}
+
 bool matches(const asset& a, const asset_filter& f) {
     if (f.trashed != a.deleted_at.has_value()) return false;
     if (f.kind && a.meta.kind != *f.kind) return false;
@@ -67,8 +101,18 @@ bool matches(const asset& a, const asset_filter& f) {
 
 }  // namespace
 
-asset_store::asset_store(database& db, blob_store& blobs, kho::clock clk)
-    : db_(db), blobs_(blobs), clock_(std::move(clk)) {}
+asset_store::asset_store(database& db, blob_store& blobs, audit_log& audit, kho::clock clk)
+    : db_(db), blobs_(blobs), audit_(audit), clock_(std::move(clk)) {}
+
+audit_entry asset_store::entry_for(const audit_context& who, std::string action,
+                                   std::string target) const {
+    audit_entry e;
+    e.actor = who.actor;
+    e.client_address = who.client_address;
+    e.action = std::move(action);
+    e.target = std::move(target);
+    return e;
+}
 
 std::uint64_t asset_store::cache_generation() const {
     std::lock_guard lock(cache_mutex_);
@@ -141,7 +185,8 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
                                                             const blob_info& blob,
                                                             const std::string& content_type,
                                                             const std::string& file_name,
-                                                            const std::string& principal) {
+                                                            const audit_context& who) {
+    const std::string& principal = who.actor;
     auto now = clock_.now();
     asset a;
     a.id = ids_.next();
@@ -150,7 +195,14 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     a.version_count = 1;
     a.created_by = principal;
     a.created_at = a.updated_at = now;
-    asset_version v{1, blob.sha256, blob.size, content_type, file_name, principal, now};
+    asset_version v;
+    v.number = 1;
+    v.sha256 = blob.sha256;
+    v.size = blob.size;
+    v.content_type = content_type;
+    v.file_name = file_name;
+    v.uploaded_by = principal;
+    v.created_at = now;
 
     std::lock_guard blob_guard(blob_lock(blob.sha256));
     if (auto placed = place_blob(writer, blob); !placed) return placed.error();
@@ -161,6 +213,9 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     for (const auto& k : index_keys(a)) batch.Put(h[cf::asset_index], k, "");
     batch.Put(h[cf::asset_index], content_index_key(blob.sha256, a.id), "");
     add_reference(batch, blob);
+    auto e = entry_for(who, "asset.created", "asset:" + a.id.to_string() + "/v1");
+    e.detail = {{"title", a.meta.title}, {"sha256", blob.sha256}, {"file_name", file_name}};
+    audit_.append(batch, e);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
     return std::pair{std::move(a), std::move(v)};
@@ -170,7 +225,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
                                                const blob_info& blob,
                                                const std::string& content_type,
                                                const std::string& file_name,
-                                               const std::string& principal) {
+                                               const audit_context& who) {
     std::lock_guard asset_guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -179,8 +234,14 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     a->version_count += 1;
     a->revision += 1;
     a->updated_at = now;
-    asset_version v{a->version_count, blob.sha256, blob.size, content_type,
-                    file_name,        principal,   now};
+    asset_version v;
+    v.number = a->version_count;
+    v.sha256 = blob.sha256;
+    v.size = blob.size;
+    v.content_type = content_type;
+    v.file_name = file_name;
+    v.uploaded_by = who.actor;
+    v.created_at = now;
 
     std::lock_guard blob_guard(blob_lock(blob.sha256));
     if (auto placed = place_blob(writer, blob); !placed) return placed.error();
@@ -190,6 +251,10 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     batch.Put(h[cf::versions], version_key(id, v.number), encode_record(v));
     batch.Put(h[cf::asset_index], content_index_key(blob.sha256, id), "");
     add_reference(batch, blob);
+    auto e = entry_for(who, "version.created",
+                       "asset:" + id.to_string() + "/v" + std::to_string(v.number));
+    e.detail = {{"sha256", blob.sha256}, {"file_name", file_name}};
+    audit_.append(batch, e);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
     invalidate(id);
@@ -343,7 +408,7 @@ result<asset_page> asset_store::list(const asset_filter& filter,
 }
 
 result<asset> asset_store::update(const ulid& id, std::uint64_t expected_revision,
-                                  const asset_metadata_patch& patch) {
+                                  const asset_metadata_patch& patch, const audit_context& who) {
     std::lock_guard guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -362,13 +427,17 @@ result<asset> asset_store::update(const ulid& id, std::uint64_t expected_revisio
     for (const auto& k : old_keys) batch.Delete(h[cf::asset_index], k);
     for (const auto& k : index_keys(*a)) batch.Put(h[cf::asset_index], k, "");
     batch.Put(h[cf::assets], id.raw(), encode_record(*a));
+    auto e = entry_for(who, "asset.updated", "asset:" + id.to_string());
+    e.detail = {{"revision", a->revision}};
+    audit_.append(batch, e);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "update asset");
     invalidate(id);
     return a;
 }
 
-result<asset> asset_store::trash(const ulid& id, std::optional<std::uint64_t> expected_revision) {
+result<asset> asset_store::trash(const ulid& id, std::optional<std::uint64_t> expected_revision,
+                                 const audit_context& who) {
     std::lock_guard guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -379,10 +448,11 @@ result<asset> asset_store::trash(const ulid& id, std::optional<std::uint64_t> ex
     a->deleted_at = clock_.now();
     a->revision += 1;
     a->updated_at = *a->deleted_at;
-    return put_record(std::move(*a), "trash asset");
+    return put_record(std::move(*a), "trash asset",
+                      entry_for(who, "asset.trashed", "asset:" + id.to_string()));
 }
 
-result<asset> asset_store::restore(const ulid& id) {
+result<asset> asset_store::restore(const ulid& id, const audit_context& who) {
     std::lock_guard guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -390,18 +460,22 @@ result<asset> asset_store::restore(const ulid& id) {
     a->deleted_at.reset();
     a->revision += 1;
     a->updated_at = clock_.now();
-    return put_record(std::move(*a), "restore asset");
+    return put_record(std::move(*a), "restore asset",
+                      entry_for(who, "asset.restored", "asset:" + id.to_string()));
 }
 
-result<asset> asset_store::put_record(asset a, std::string_view what) {
+result<asset> asset_store::put_record(asset a, std::string_view what, audit_entry entry) {
     auto& h = db_.handles();
-    auto s = h.db->Put(sync_write(), h[cf::assets], a.id.raw(), encode_record(a));
+    rocksdb::WriteBatch batch;
+    batch.Put(h[cf::assets], a.id.raw(), encode_record(a));
+    audit_.append(batch, entry);
+    auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, what);
     invalidate(a.id);
     return a;
 }
 
-result<void> asset_store::purge(const ulid& id) {
+result<void> asset_store::purge(const ulid& id, const audit_context& who) {
     std::lock_guard guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -427,8 +501,14 @@ result<void> asset_store::purge(const ulid& id) {
     batch.Delete(h[cf::assets], id.raw());
     for (const auto& v : *versions) batch.Delete(h[cf::versions], version_key(id, v.number));
     for (const auto& k : index_keys(*a)) batch.Delete(h[cf::asset_index], k);
-    for (const auto& v : *versions)
+    for (const auto& v : *versions) {
         batch.Delete(h[cf::asset_index], content_index_key(v.sha256, id));
+        if (v.state == version_state::in_review)
+            batch.Delete(h[cf::asset_index], review_key(v.submitted_at, id, v.number));
+    }
+    auto e = entry_for(who, "asset.purged", "asset:" + id.to_string());
+    e.detail = {{"title", a->meta.title}, {"versions", versions->size()}};
+    audit_.append(batch, e);
     std::vector<std::string> unreferenced;
     for (const auto& [sha, d] : drops) {
         batch.Merge(h[cf::blob_refs], blob_key(sha), encode_counter(-d.first));
@@ -451,6 +531,126 @@ result<void> asset_store::purge(const ulid& id) {
     if (backups_running_.load() == 0)
         for (const auto& sha : unreferenced) (void)blobs_.remove(sha);
     return ok();
+}
+
+result<asset_version> asset_store::transition(const ulid& id, std::uint32_t n,
+                                              const transition_request& t,
+                                              const audit_context& who) {
+    std::lock_guard guard(asset_lock(id));
+    auto a = get(id);
+    if (!a) return a.error();
+    auto v = get_version(id, n);
+    if (!v) return v.error();
+    if (a->deleted_at) return make_error(errc::conflict, "the asset is in the trash");
+    auto to = next_state(v->state, t.action);
+    if (!to)
+        return make_error(errc::conflict, "version " + std::to_string(n) + " is " +
+                                              std::string(to_string(v->state)) + "; it cannot " +
+                                              std::string(to_string(t.action)) +
+                                              ". Allowed: " + allowed_list(v->state));
+    if (t.action == workflow_action::reject && t.comment.empty())
+        return make_error(errc::unprocessable, "a rejection needs a comment for the designer");
+    if (t.action == workflow_action::approve && !t.audience)
+        return make_error(errc::unprocessable, "an approval needs an audience");
+    if (t.window.from && t.window.until && *t.window.until <= *t.window.from)
+        return make_error(errc::unprocessable, "valid_until must be later than valid_from");
+
+    auto now = clock_.now();
+    auto& h = db_.handles();
+    rocksdb::WriteBatch batch;
+    const std::string target = "asset:" + id.to_string() + "/v" + std::to_string(n);
+    if (v->state == version_state::in_review)
+        batch.Delete(h[cf::asset_index], review_key(v->submitted_at, id, n));
+    switch (t.action) {
+        case workflow_action::submit:
+            v->submitted_by = who.actor;
+            v->submitted_at = now;
+            batch.Put(h[cf::asset_index], review_key(now, id, n), "");
+            break;
+        case workflow_action::approve:
+            v->audience = *t.audience;
+            v->window = t.window;
+            [[fallthrough]];
+        case workflow_action::reject:
+        case workflow_action::archive:
+            v->reviewed_by = who.actor;
+            v->reviewed_at = now;
+            v->review_comment = t.comment;
+            break;
+        case workflow_action::revise:
+            break;
+    }
+    v->state = *to;
+    batch.Put(h[cf::versions], version_key(id, n), encode_record(*v));
+    auto e = entry_for(who, std::string(audit_action(t.action)), target);
+    e.comment = t.comment;
+    if (t.action == workflow_action::approve) {
+        e.detail["audience"] = to_json(v->audience);
+        if (v->window.from) e.detail["valid_from"] = format_rfc3339(*v->window.from);
+        if (v->window.until) e.detail["valid_until"] = format_rfc3339(*v->window.until);
+    }
+    audit_.append(batch, e);
+
+    // One approved version per asset: the one approved before is superseded.
+    if (t.action == workflow_action::approve) {
+        auto all = list_versions(id);
+        if (!all) return all.error();
+        for (auto& older : *all) {
+            if (older.number == n || older.state != version_state::approved) continue;
+            older.state = version_state::archived;
+            older.reviewed_by = who.actor;
+            older.reviewed_at = now;
+            older.review_comment = "superseded by version " + std::to_string(n);
+            batch.Put(h[cf::versions], version_key(id, older.number), encode_record(older));
+            auto archived = entry_for(who, "version.archived",
+                                      "asset:" + id.to_string() + "/v" + std::to_string(older.number));
+            archived.comment = older.review_comment;
+            audit_.append(batch, archived);
+        }
+    }
+    a->revision += 1;
+    a->updated_at = now;
+    batch.Put(h[cf::assets], id.raw(), encode_record(*a));
+    auto s = h.db->Write(sync_write(), &batch);
+    if (!s.ok()) return to_error(s, "commit transition");
+    invalidate(id, a->version_count);
+    return v;
+}
+
+result<review_page> asset_store::review_queue(const std::optional<std::string>& cursor,
+                                              std::size_t limit) const {
+    auto& h = db_.handles();
+    std::string start = "q";
+    if (cursor) {
+        auto raw = from_hex(*cursor);
+        if (!raw || raw->size() != k_review_key_size - 1)
+            return make_error(errc::invalid_parameter, "cursor is not valid");
+        start += *raw;
+        start += '\0';  // strictly after the cursor's key
+    }
+    std::string upper = "r";
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::asset_index]));
+    review_page page;
+    for (it->Seek(start); it->Valid(); it->Next()) {
+        auto key = it->key().ToStringView();
+        if (key.size() != k_review_key_size) continue;
+        if (page.items.size() == limit) {
+            auto last = page.items.back();
+            auto k = review_key(last.submitted_at, last.asset_id, last.version).substr(1);
+            page.next_cursor =
+                to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size());
+            break;
+        }
+        auto aid = ulid::from_raw(key.substr(9, 16));
+        if (!aid) return aid.error();
+        page.items.push_back(review_item{*aid, read_u32_be(key.substr(25, 4)),
+                                         static_cast<unix_ms>(read_u64_be(key.substr(1, 8)))});
+    }
+    if (!it->status().ok()) return to_error(it->status(), "list reviews");
+    return page;
 }
 
 }  // namespace kho::storage

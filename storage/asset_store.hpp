@@ -10,6 +10,7 @@
 // a blob that a concurrent upload is about to reference.
 
 #include "core/asset.hpp"
+#include "core/audit.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/ulid.hpp"
@@ -32,6 +33,7 @@ class WriteBatch;
 namespace kho::storage {
 
 class database;
+class audit_log;
 
 struct asset_filter {
     std::optional<asset_kind> kind;
@@ -46,6 +48,27 @@ struct asset_page {
     std::optional<std::string> next_cursor;
 };
 
+// One workflow step on a version (core/workflow.hpp). The caller has asked
+// the policy whether the actor may take it.
+struct transition_request {
+    workflow_action action = workflow_action::submit;
+    std::string comment;                     // required to reject
+    std::optional<kho::audience> audience;   // required to approve
+    validity_window window;                  // approve: when it is offered
+};
+
+// One version waiting for review.
+struct review_item {
+    ulid asset_id;
+    std::uint32_t version = 0;
+    unix_ms submitted_at = 0;
+};
+
+struct review_page {
+    std::vector<review_item> items;  // oldest submission first
+    std::optional<std::string> next_cursor;
+};
+
 struct store_stats {
     std::int64_t blob_count = 0;
     std::int64_t blob_bytes = 0;
@@ -53,20 +76,35 @@ struct store_stats {
 
 class asset_store {
   public:
-    asset_store(database& db, blob_store& blobs, kho::clock clk = {});
+    // Every change below is audited: its entry is committed in the same
+    // WriteBatch, with `who` as actor and client address.
+    asset_store(database& db, blob_store& blobs, audit_log& audit, kho::clock clk = {});
 
     // Stores the writer's blob (deduplicated) and commits a new asset with
-    // version 1. `meta` must already be validated.
+    // version 1 (a draft). `meta` must already be validated.
     result<std::pair<asset, asset_version>> create(asset_metadata meta, blob_writer writer,
                                                    const blob_info& blob,
                                                    const std::string& content_type,
                                                    const std::string& file_name,
-                                                   const std::string& principal);
+                                                   const audit_context& who);
 
-    // Adds version N+1 to a live asset.
+    // Adds version N+1 (a draft) to a live asset.
     result<asset_version> add_version(const ulid& id, blob_writer writer, const blob_info& blob,
                                       const std::string& content_type, const std::string& file_name,
-                                      const std::string& principal);
+                                      const audit_context& who);
+
+    // Takes one workflow step on version `n`. errc::conflict (naming the
+    // allowed steps) when the step does not exist from the version's state
+    // or the asset is in the trash; errc::unprocessable when a rejection has
+    // no comment or an approval no audience. Approving a version archives the
+    // version that was approved before it (it is superseded), in the same
+    // commit.
+    result<asset_version> transition(const ulid& id, std::uint32_t n, const transition_request& t,
+                                     const audit_context& who);
+
+    // Versions in review, oldest submission first.
+    result<review_page> review_queue(const std::optional<std::string>& cursor,
+                                     std::size_t limit) const;
 
     result<asset> get(const ulid& id) const;
     result<asset_version> get_version(const ulid& id, std::uint32_t number) const;
@@ -79,13 +117,14 @@ class asset_store {
     // Applies the patch when `expected_revision` is current, else
     // errc::precondition_failed.
     result<asset> update(const ulid& id, std::uint64_t expected_revision,
-                         const asset_metadata_patch& patch);
+                         const asset_metadata_patch& patch, const audit_context& who = {});
 
     // Moves to the trash / back. errc::conflict when already there / not there.
-    result<asset> trash(const ulid& id, std::optional<std::uint64_t> expected_revision);
-    result<asset> restore(const ulid& id);
+    result<asset> trash(const ulid& id, std::optional<std::uint64_t> expected_revision,
+                        const audit_context& who = {});
+    result<asset> restore(const ulid& id, const audit_context& who = {});
     // Deletes a trashed asset for good and removes blobs nothing else references.
-    result<void> purge(const ulid& id);
+    result<void> purge(const ulid& id, const audit_context& who = {});
 
     store_stats stats() const;
 
@@ -118,8 +157,10 @@ class asset_store {
     // Adds one reference to `blob` (and the statistics of a first one) to a
     // batch. Caller holds the blob's lock.
     void add_reference(rocksdb::WriteBatch& batch, const blob_info& blob) const;
-    // Commits a changed asset record alone (caller holds the asset's lock).
-    result<asset> put_record(asset a, std::string_view what);
+    // Commits a changed asset record and its audit entry (caller holds the
+    // asset's lock).
+    result<asset> put_record(asset a, std::string_view what, audit_entry entry);
+    audit_entry entry_for(const audit_context& who, std::string action, std::string target) const;
 
     // Decoded records of recently read assets and versions: a download reads
     // both, and decoding JSON was the largest cost of a small download.
@@ -134,6 +175,7 @@ class asset_store {
     database& db_;
     std::atomic<int> backups_running_{0};
     blob_store& blobs_;
+    audit_log& audit_;
     kho::clock clock_;
     ulid_generator ids_;
     mutable std::array<std::mutex, 64> asset_locks_;

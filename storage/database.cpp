@@ -25,8 +25,10 @@ class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
     const char* Name() const override { return "kho.counter_add"; }
 };
 
-constexpr const char* k_cf_names[] = {"default",     "assets",    "versions",
-                                      "asset_index", "blob_refs", "tokens", "uploads"};
+constexpr const char* k_cf_names[] = {"default", "assets",      "versions",    "asset_index",
+                                      "blob_refs", "tokens",     "uploads",     "users",
+                                      "units",   "audit",       "audit_index", "comments",
+                                      "token_index"};
 static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
 
 constexpr const char* k_schema_key = "schema_version";

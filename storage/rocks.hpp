@@ -15,7 +15,22 @@
 namespace kho::storage {
 
 // Column families, in creation order. docs/storage.md documents each key.
-enum class cf : int { meta = 0, assets, versions, asset_index, blob_refs, tokens, uploads, count_ };
+enum class cf : int {
+    meta = 0,
+    assets,
+    versions,
+    asset_index,
+    blob_refs,
+    tokens,
+    uploads,
+    users,        // user records and the user-name index
+    units,        // the unit tree, by code
+    audit,        // the append-only audit log, by time-ordered id
+    audit_index,  // audit entries by actor and by target
+    comments,     // comment threads on asset versions
+    token_index,  // sessions and API tokens by user
+    count_
+};
 
 struct database::impl {
     std::unique_ptr<rocksdb::DB> db;

@@ -5,10 +5,14 @@
 //
 // Empty strings and zero numbers mean "not given".
 
+#include "tools/api_target.hpp"
 #include "tools/context.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kho::cli {
@@ -86,7 +90,103 @@ struct restore_options {
 // directory in use by a server or not empty.
 int run_restore(const global_options& g, const restore_options& o);
 
+// ---- People, credentials and units (commands_people.cpp, commands_units.cpp) ----
+// A USERNAME argument is the sign-in name; the commands that change an
+// account look its id up with GET /api/v1/users?q= and the exact match, and
+// fail with "no user is named ..." otherwise.
+
+struct user_add_options {
+    std::string username, display_name, role;
+    std::string unit;             // unit code; empty: none
+    bool password_stdin = false;  // first line of stdin; otherwise the server generates one
+};
+// kho users add: POST /api/v1/users; prints the account and, when the server
+// generated it, the initial password (once: the server keeps only its hash).
+int run_user_add(const global_options& g, const user_add_options& o);
+
+struct user_list_options {
+    std::string role, unit, query;
+};
+// kho users list: follows next_cursor; a table of user name, display name,
+// role, unit and whether the account is disabled.
+int run_user_list(const global_options& g, const user_list_options& o);
+
+struct user_enable_options {
+    std::string username;
+    bool disabled = false;  // what to set
+};
+// kho users disable / enable: PATCH {"disabled": ...}. Disabling also ends
+// every session and API token of the account (server side).
+int run_user_enable(const global_options& g, const user_enable_options& o);
+
+struct user_password_options {
+    std::string username;
+    bool password_stdin = false;  // first line of stdin; otherwise the server generates one
+};
+// kho users reset-password: POST /api/v1/users/{id}/password; prints a
+// generated password once. The user's sessions end; API tokens stay.
+int run_user_reset_password(const global_options& g, const user_password_options& o);
+
+struct user_role_options {
+    std::string username, role;
+    std::string unit;  // empty: unchanged
+};
+// kho users set-role: PATCH {role[, unit]}.
+int run_user_set_role(const global_options& g, const user_role_options& o);
+
+struct token_create_options {
+    std::string label;
+    std::string expires;  // RFC 3339; empty: never
+};
+// kho tokens create: a personal API token of the caller, printed once.
+int run_token_create(const global_options& g, const token_create_options& o);
+
+// kho tokens list: the caller's sessions and API tokens, newest first.
+int run_token_list(const global_options& g);
+
+struct token_revoke_options {
+    std::string id;
+};
+// kho tokens revoke: DELETE /api/v1/tokens/{id}; it stops working at once.
+int run_token_revoke(const global_options& g, const token_revoke_options& o);
+
+struct units_import_options {
+    std::string file;
+};
+// kho units import: streams a CSV (code,name,parent_code,province,level) to
+// POST /api/v1/units/import. All or nothing: on 422 every bad row is printed
+// as "line N: message" on stderr and the exit code is 1.
+int run_units_import(const global_options& g, const units_import_options& o);
+
+struct units_export_options {
+    std::string output;  // empty: standard output
+};
+// kho units export: the server's CSV byte for byte (byte order mark included).
+int run_units_export(const global_options& g, const units_export_options& o);
+
+struct units_list_options {
+    std::string parent, province, level, query;
+};
+// kho units list: follows next_cursor; a table of code, name, parent,
+// province and level, ordered by code.
+int run_units_list(const global_options& g, const units_list_options& o);
+
 // The asset kinds the server knows, for option validation.
 const std::vector<std::string>& asset_kinds();
+// The roles and the education levels (without "none"), likewise.
+const std::vector<std::string>& user_roles();
+const std::vector<std::string>& education_levels();
+
+// Calls `on_item` with every item of a paged listing (`items` plus
+// `next_cursor`), following the cursor; stops when `on_item` returns false.
+// `what` names the listing in errors ("listing users: ...").
+void for_each_listed(context& ctx, std::initializer_list<std::string_view> segments,
+                     const query_list& query, std::string_view what,
+                     const std::function<bool(const nlohmann::json&)>& on_item);
+
+// Prints rows as columns padded to their widest cell, counted in characters
+// so that Vietnamese lines up; the first row is the header. Cells must
+// already be terminal_safe; the last column is not padded.
+void print_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace kho::cli

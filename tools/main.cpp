@@ -120,6 +120,109 @@ int main(int argc, char** argv) {
     restore_cmd->add_option("data_dir", restore.data_dir, "New data directory")->required();
     commands.emplace_back(restore_cmd, [&] { return run_restore(g, restore); });
 
+    auto* users = app.add_subcommand("users", "Manage people's accounts (admin)");
+    users->require_subcommand(1);
+
+    user_add_options user_add;
+    auto* users_add =
+        users->add_subcommand("add", "Create an account; prints the generated first password once");
+    users_add->add_option("username", user_add.username, "Sign-in name: a-z, 0-9 and . _ @ -")
+        ->required();
+    users_add->add_option("--name", user_add.display_name, "Display name, e.g. \"Nguyễn Thị Lan\"")
+        ->required();
+    users_add->add_option("--role", user_add.role, "Role")
+        ->required()
+        ->check(CLI::IsMember(user_roles()));
+    users_add->add_option("--unit", user_add.unit, "Code of the unit the person belongs to");
+    users_add->add_flag("--password-stdin", user_add.password_stdin,
+                        "Read the password from the first line of stdin instead of generating one");
+    commands.emplace_back(users_add, [&] { return run_user_add(g, user_add); });
+
+    user_list_options user_list;
+    auto* users_list = users->add_subcommand("list", "List accounts by user name");
+    users_list->add_option("--role", user_list.role, "Only this role")
+        ->check(CLI::IsMember(user_roles()));
+    users_list->add_option("--unit", user_list.unit, "Only members of this unit (code)");
+    users_list->add_option("--query", user_list.query,
+                           "Only names containing this text (accents optional)");
+    commands.emplace_back(users_list, [&] { return run_user_list(g, user_list); });
+
+    user_enable_options user_disable{.username = {}, .disabled = true};
+    auto* users_disable = users->add_subcommand(
+        "disable", "Disable an account; its sessions and API tokens stop working at once");
+    users_disable->add_option("username", user_disable.username, "User name")->required();
+    commands.emplace_back(users_disable, [&] { return run_user_enable(g, user_disable); });
+
+    user_enable_options user_enable{.username = {}, .disabled = false};
+    auto* users_enable = users->add_subcommand("enable", "Enable a disabled account");
+    users_enable->add_option("username", user_enable.username, "User name")->required();
+    commands.emplace_back(users_enable, [&] { return run_user_enable(g, user_enable); });
+
+    user_password_options user_password;
+    auto* users_password = users->add_subcommand(
+        "reset-password", "Set a new password (generated and printed once unless given)");
+    users_password->add_option("username", user_password.username, "User name")->required();
+    users_password->add_flag("--password-stdin", user_password.password_stdin,
+                             "Read the password from the first line of stdin");
+    commands.emplace_back(users_password,
+                          [&] { return run_user_reset_password(g, user_password); });
+
+    user_role_options user_role;
+    auto* users_role = users->add_subcommand("set-role", "Change an account's role (and unit)");
+    users_role->add_option("username", user_role.username, "User name")->required();
+    users_role->add_option("role", user_role.role, "New role")
+        ->required()
+        ->check(CLI::IsMember(user_roles()));
+    users_role->add_option("--unit", user_role.unit, "New unit (code)");
+    commands.emplace_back(users_role, [&] { return run_user_set_role(g, user_role); });
+
+    auto* tokens = app.add_subcommand("tokens", "Manage your own API tokens");
+    tokens->require_subcommand(1);
+
+    token_create_options token_create;
+    auto* tokens_create =
+        tokens->add_subcommand("create", "Create an API token for scripts; printed once");
+    tokens_create->add_option("--label", token_create.label, "What the token is for")->required();
+    tokens_create->add_option("--expires", token_create.expires,
+                              "Expiry as RFC 3339, e.g. 2027-01-01T00:00:00Z (default: never)");
+    commands.emplace_back(tokens_create, [&] { return run_token_create(g, token_create); });
+
+    auto* tokens_list = tokens->add_subcommand("list", "List your sessions and API tokens");
+    commands.emplace_back(tokens_list, [&] { return run_token_list(g); });
+
+    token_revoke_options token_revoke;
+    auto* tokens_revoke = tokens->add_subcommand("revoke", "Revoke a token or session at once");
+    tokens_revoke->add_option("id", token_revoke.id, "Token id (from kho tokens list)")->required();
+    commands.emplace_back(tokens_revoke, [&] { return run_token_revoke(g, token_revoke); });
+
+    auto* units = app.add_subcommand("units", "Manage the unit tree (Bộ, Sở, schools)");
+    units->require_subcommand(1);
+
+    units_import_options units_import;
+    auto* units_import_cmd =
+        units->add_subcommand("import", "Create or update units from a CSV file (all or nothing)");
+    units_import_cmd
+        ->add_option("file", units_import.file, "CSV with code,name,parent_code,province,level")
+        ->required();
+    commands.emplace_back(units_import_cmd, [&] { return run_units_import(g, units_import); });
+
+    units_export_options units_export;
+    auto* units_export_cmd =
+        units->add_subcommand("export", "Write every unit as CSV (UTF-8 with BOM, for Excel)");
+    units_export_cmd->add_option("-o,--output", units_export.output,
+                                 "Output file (default: standard output)");
+    commands.emplace_back(units_export_cmd, [&] { return run_units_export(g, units_export); });
+
+    units_list_options units_list;
+    auto* units_list_cmd = units->add_subcommand("list", "List units by code");
+    units_list_cmd->add_option("--parent", units_list.parent, "Only children of this unit");
+    units_list_cmd->add_option("--province", units_list.province, "Only this province");
+    units_list_cmd->add_option("--level", units_list.level, "Only this education level")
+        ->check(CLI::IsMember(education_levels()));
+    units_list_cmd->add_option("--query", units_list.query,
+                               "Only codes or names containing this text (accents optional)");
+    commands.emplace_back(units_list_cmd, [&] { return run_units_list(g, units_list); });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 #include "core/sha256.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
+#include "storage/audit_log.hpp"
 #include "storage/token_store.hpp"
 
 // Only for the schema-version test, which has to write the marker directly.
@@ -81,13 +82,16 @@ class store_env {
         auto d = database::open(db_path(), options);
         REQUIRE(d.has_value());
         db = std::move(*d);
-        assets = std::make_unique<asset_store>(*db, *blobs, kho::clock([this] { return now; }));
-        tokens = std::make_unique<token_store>(*db, kho::clock([this] { return now; }));
+        audit = std::make_unique<kho::storage::audit_log>(*db, kho::clock([this] { return now; }));
+        assets = std::make_unique<asset_store>(*db, *blobs, *audit,
+                                               kho::clock([this] { return now; }));
+        tokens = std::make_unique<token_store>(*db, *audit, kho::clock([this] { return now; }));
     }
 
     void close() {
         tokens.reset();
         assets.reset();
+        audit.reset();
         db.reset();
         blobs.reset();
     }
@@ -109,7 +113,7 @@ class store_env {
                                            const std::string& content_type = "image/png") {
         auto s = stage(bytes);
         auto r = assets->create(std::move(m), std::move(s.writer), s.info, content_type, file_name,
-                                "admin");
+                                kho::audit_context{"admin", ""});
         REQUIRE(r.has_value());
         return *r;
     }
@@ -118,7 +122,7 @@ class store_env {
                               const std::string& file_name = "Áp phích (bản 2).png") {
         auto s = stage(bytes);
         auto r = assets->add_version(id, std::move(s.writer), s.info, "image/png", file_name,
-                                     "bientap.vien");
+                                     kho::audit_context{"bientap.vien", ""});
         REQUIRE(r.has_value());
         return *r;
     }
@@ -141,6 +145,7 @@ class store_env {
     std::unique_ptr<database> db;
     std::unique_ptr<asset_store> assets;
     std::unique_ptr<token_store> tokens;
+    std::unique_ptr<kho::storage::audit_log> audit;
 };
 
 // Follows next_cursor to the end. Checks page sizes and that no id repeats.
@@ -318,7 +323,7 @@ TEST_CASE("add_version", "[asset_store]") {
     SECTION("unknown asset") {
         auto s = env.stage("mồ côi");
         auto r = env.assets->add_version(ulid{}, std::move(s.writer), s.info, "image/png", "x.png",
-                                         "admin");
+                                kho::audit_context{"admin", ""});
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == errc::not_found);
         CHECK_FALSE(env.blobs->exists(s.info.sha256));
@@ -328,7 +333,7 @@ TEST_CASE("add_version", "[asset_store]") {
         REQUIRE(env.assets->trash(a.id, std::nullopt).has_value());
         auto s = env.stage("bản 4");
         auto r = env.assets->add_version(a.id, std::move(s.writer), s.info, "image/png", "x.png",
-                                         "admin");
+                                kho::audit_context{"admin", ""});
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == errc::gone);
         CHECK_FALSE(env.blobs->exists(s.info.sha256));
@@ -929,8 +934,8 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
 
         auto who = env.tokens->authenticate(token);
         REQUIRE(who.has_value());
-        CHECK(who->id == "admin");
-        CHECK(who->role == "admin");
+        CHECK(who->user_id == "admin");
+        CHECK(who->kind == kho::storage::credential_kind::bootstrap);
 
         for (std::string other :
              {std::string(), std::string("kho_"), token + "x", token.substr(0, token.size() - 1),
@@ -948,7 +953,7 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
         CHECK_FALSE(r->has_value());  // nothing to print: the operator chose it
         auto who = env.tokens->authenticate(provided);
         REQUIRE(who.has_value());
-        CHECK(who->id == "admin");
+        CHECK(who->user_id == "admin");
         // A bootstrap token now exists: nothing is generated later.
         auto later = env.tokens->ensure_bootstrap(std::nullopt);
         REQUIRE(later.has_value());

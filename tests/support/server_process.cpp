@@ -76,6 +76,7 @@ void server_process::start() {
             ::dup2(log, 2);
         }
         ::setenv("KHO_ADMIN_TOKEN", admin_token, 1);
+        ::setenv("KHO_ADMIN_PASSWORD", admin_password, 1);
         for (const auto& [k, v] : options_.env) ::setenv(k.c_str(), v.c_str(), 1);
         // A leak report at exit must not change the exit status seen by tests
         // that check graceful shutdown; leaks are checked by the unit tests.

@@ -11,6 +11,8 @@
 namespace kho::test {
 
 inline constexpr const char* admin_token = "kho_test_admin_token_0123456789abcdefXYZ";
+// The first admin's ("admin") password (KHO_ADMIN_PASSWORD).
+inline constexpr const char* admin_password = "Mật khẩu quản trị Bộ GDĐT 2026";
 
 struct server_options {
     std::vector<std::string> extra_args;                   // e.g. {"--max-upload-bytes", "1000"}
