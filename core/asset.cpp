@@ -167,11 +167,11 @@ std::string encode_record(const asset& a) {
 std::string encode_record(const asset_version& v) {
     json j = version_fields(v);
     j["created_at"] = v.created_at;
-    if (!v.submitted_by.empty()) {
+    if (v.submitted_at != 0) {
         j["submitted_by"] = v.submitted_by;
         j["submitted_at"] = v.submitted_at;
     }
-    if (!v.reviewed_by.empty()) {
+    if (v.reviewed_at != 0) {
         j["reviewed_by"] = v.reviewed_by;
         j["reviewed_at"] = v.reviewed_at;
         j["review_comment"] = v.review_comment;

@@ -234,4 +234,20 @@ TEST_CASE("workflow refusals: bad bodies, other people's assets, trash", "[workf
     REQUIRE(n.c.request("DELETE", "/api/v1/assets/" + id, auth()).status == 200);
     CHECK(n.status_of(n.journalist, "/api/v1/assets/" + id) == 404);
     check_problem(n.step(n.reviewer, id, 1, "archive"), 409, "conflict");
+    // Only its designer (or an admin) brings it back; deletion and restore are audited.
+    check_problem(n.c.request("POST", "/api/v1/assets/" + id + "/restore", bearer(n.reviewer)), 403,
+                  "forbidden");
+    check_problem(n.c.request("POST", "/api/v1/assets/" + id + "/restore", bearer(n.designer2)), 404,
+                  "not_found");
+    REQUIRE(n.c.request("POST", "/api/v1/assets/" + id + "/restore", bearer(n.designer)).status == 200);
+    REQUIRE(n.c.request("DELETE", "/api/v1/assets/" + id, auth()).status == 200);
+    check_problem(n.c.request("DELETE", "/api/v1/assets/" + id + "?permanent=true", bearer(n.designer)),
+                  403, "forbidden");
+    REQUIRE(n.c.request("DELETE", "/api/v1/assets/" + id + "?permanent=true", auth()).status == 204);
+    auto log = json_of(n.c.request("GET", "/api/v1/audit?target=asset:" + id, auth()));
+    std::vector<std::string> actions;
+    for (const auto& e : log["items"]) actions.push_back(e["action"]);
+    CHECK(actions == std::vector<std::string>{"asset.purged", "asset.trashed", "asset.restored",
+                                              "asset.trashed"});
+    CHECK(log["items"][2]["actor"] == n.designer_id);
 }

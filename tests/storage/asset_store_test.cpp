@@ -991,3 +991,146 @@ TEST_CASE("token_store bootstrap and authentication", "[token_store]") {
         CHECK(tokens.size() == 100);
     }
 }
+
+namespace {
+
+kho::storage::transition_request step(kho::workflow_action a, std::string comment = {}) {
+    kho::storage::transition_request t;
+    t.action = a;
+    t.comment = std::move(comment);
+    if (a == kho::workflow_action::approve) {
+        t.audience = kho::audience{};
+        t.audience->all_units = true;
+    }
+    return t;
+}
+
+std::vector<std::string> audit_actions(store_env& env, const std::string& target) {
+    kho::storage::audit_filter f;
+    f.target = target;
+    auto page = env.audit->list(f, std::nullopt, 100);
+    REQUIRE(page.has_value());
+    std::vector<std::string> out;
+    for (const auto& e : page->items) out.push_back(e.action);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("transition: the workflow in storage", "[asset_store][workflow]") {
+    using kho::version_state;
+    using kho::workflow_action;
+    store_env env;
+    auto [a, v1] = env.create(meta("Áp phích Nghị quyết 71"), bytes_for(1));
+    CHECK(v1.state == version_state::draft);
+    const kho::audit_context designer{"u-designer", "113.161.1.1"};
+    const kho::audit_context reviewer{"u-reviewer", "14.160.1.1"};
+
+    SECTION("illegal steps are conflicts that name the allowed ones") {
+        auto r = env.assets->transition(a.id, 1, step(workflow_action::approve), reviewer);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == errc::conflict);
+        CHECK(r.error().detail.find("Allowed: submit") != std::string::npos);
+        CHECK(env.assets->transition(a.id, 2, step(workflow_action::submit), designer)
+                  .error()
+                  .code == errc::not_found);
+    }
+    SECTION("submit, reject with a comment, revise, submit, approve") {
+        env.now += 1000;
+        auto s = env.assets->transition(a.id, 1, step(workflow_action::submit), designer);
+        REQUIRE(s.has_value());
+        CHECK(s->state == version_state::in_review);
+        CHECK(s->submitted_by == "u-designer");
+        CHECK(s->submitted_at == env.now);
+        // A rejection needs a comment; nothing changes without one.
+        auto bare = env.assets->transition(a.id, 1, step(workflow_action::reject), reviewer);
+        CHECK(bare.error().code == errc::unprocessable);
+        CHECK(env.assets->get_version(a.id, 1)->state == version_state::in_review);
+        auto no_audience = step(workflow_action::approve);
+        no_audience.audience.reset();
+        CHECK(env.assets->transition(a.id, 1, no_audience, reviewer).error().code ==
+              errc::unprocessable);
+        auto backwards = step(workflow_action::approve);
+        backwards.window = kho::validity_window{env.now + 2000, env.now + 1000};
+        CHECK(env.assets->transition(a.id, 1, backwards, reviewer).error().code ==
+              errc::unprocessable);
+        auto rejected = env.assets->transition(
+            a.id, 1, step(workflow_action::reject, "Sai phông chữ tiêu đề"), reviewer);
+        REQUIRE(rejected.has_value());
+        CHECK(rejected->state == version_state::rejected);
+        CHECK(rejected->review_comment == "Sai phông chữ tiêu đề");
+        REQUIRE(env.assets->transition(a.id, 1, step(workflow_action::revise), designer).has_value());
+        REQUIRE(env.assets->transition(a.id, 1, step(workflow_action::submit), designer).has_value());
+        auto approve = step(workflow_action::approve, "Đạt");
+        approve.window = kho::validity_window{env.now, env.now + 86'400'000};
+        auto ok = env.assets->transition(a.id, 1, approve, reviewer);
+        REQUIRE(ok.has_value());
+        CHECK(ok->state == version_state::approved);
+        CHECK(ok->audience.all_units);
+        CHECK(ok->window.until == env.now + 86'400'000);
+        // Persisted, and each step audited with its comment.
+        env.close();
+        env.open();
+        auto stored = env.assets->get_version(a.id, 1);
+        CHECK(stored->state == version_state::approved);
+        CHECK(stored->window.from == ok->window.from);
+        CHECK(audit_actions(env, "asset:" + a.id.to_string() + "/v1") ==
+              std::vector<std::string>{"version.approved", "version.submitted", "version.revised",
+                                       "version.rejected", "version.submitted", "asset.created"});
+    }
+    SECTION("approving a new version supersedes the approved one") {
+        for (auto st : {workflow_action::submit, workflow_action::approve})
+            REQUIRE(env.assets->transition(a.id, 1, step(st), st == workflow_action::submit
+                                                                   ? designer
+                                                                   : reviewer).has_value());
+        env.add_version(a.id, bytes_for(2));
+        CHECK(env.assets->get_version(a.id, 1)->state == version_state::approved);
+        REQUIRE(env.assets->transition(a.id, 2, step(workflow_action::submit), designer).has_value());
+        CHECK(env.assets->get_version(a.id, 1)->state == version_state::approved);
+        REQUIRE(env.assets->transition(a.id, 2, step(workflow_action::approve), reviewer).has_value());
+        auto old = env.assets->get_version(a.id, 1);
+        CHECK(old->state == version_state::archived);
+        CHECK(old->review_comment == "superseded by version 2");
+        CHECK(audit_actions(env, "asset:" + a.id.to_string() + "/v1").front() ==
+              "version.archived");
+    }
+    SECTION("the trash stops the workflow") {
+        REQUIRE(env.assets->trash(a.id, std::nullopt).has_value());
+        CHECK(env.assets->transition(a.id, 1, step(workflow_action::submit), designer)
+                  .error()
+                  .code == errc::conflict);
+    }
+}
+
+TEST_CASE("review_queue: oldest submission first, in pages", "[asset_store][workflow]") {
+    store_env env;
+    std::vector<std::string> submitted;
+    for (int i = 0; i < 7; ++i) {
+        auto [a, v] = env.create(meta("Infographic " + std::to_string(i)), bytes_for(100 + i));
+        (void)v;
+        env.now += 1000;
+        REQUIRE(env.assets->transition(a.id, 1, step(kho::workflow_action::submit), {}).has_value());
+        submitted.push_back(a.id.to_string());
+    }
+    // Submitted in reverse order of creation for the last two: order follows submission.
+    std::vector<std::string> seen;
+    std::optional<std::string> cursor;
+    for (int pages = 0; pages < 10; ++pages) {
+        auto page = env.assets->review_queue(cursor, 3);
+        REQUIRE(page.has_value());
+        for (const auto& item : page->items) seen.push_back(item.asset_id.to_string());
+        if (!page->next_cursor) break;
+        cursor = page->next_cursor;
+    }
+    CHECK(seen == submitted);
+    // Decided versions leave the queue; a purged asset leaves no trace.
+    auto first = kho::ulid::parse(submitted[0]).value();
+    REQUIRE(env.assets->transition(first, 1, step(kho::workflow_action::reject, "Thiếu nguồn"), {}).has_value());
+    auto second = kho::ulid::parse(submitted[1]).value();
+    REQUIRE(env.assets->trash(second, std::nullopt).has_value());
+    REQUIRE(env.assets->purge(second).has_value());
+    auto page = env.assets->review_queue(std::nullopt, 100);
+    REQUIRE(page->items.size() == 5);
+    CHECK(page->items[0].asset_id.to_string() == submitted[2]);
+    CHECK(env.assets->review_queue(std::string("zz"), 10).error().code == errc::invalid_parameter);
+}
