@@ -54,6 +54,7 @@ std::string_view phrase(action what, const resource& on) {
         case action::comment_read:
         case action::comment_write: return "take part in this version's review discussion";
         case action::review_queue: return "see the review queue";
+        case action::published_for_unit: return "see what another unit is offered";
         case action::user_admin: return "administer users";
         case action::unit_admin: return "administer units";
         case action::audit_read: return "read the audit log";

@@ -60,6 +60,8 @@ result<checked_version> load_version(const app& a, const request& req, const ver
     if (!answer) {
         if (answer.error().code == errc::not_found)
             return make_error(errc::not_found, "no such version");
+        if (answer.error().code == errc::conflict && out.asset.record.deleted_at)
+            return make_error(errc::conflict, "the asset is in the trash; restore it first");
         if (answer.error().code == errc::conflict && step) {
             std::string allowed;
             for (auto s : allowed_actions(v->state))
@@ -201,7 +203,8 @@ awaitable<response> review_queue(app& a, request& req) {
     for (const auto& item : page->items) {
         auto asset = a.assets.get(item.asset_id);
         auto v = a.assets.get_version(item.asset_id, item.version);
-        if (!asset || !v) continue;
+        // A trashed asset waits in the queue until it is restored or purged.
+        if (!asset || !v || asset->deleted_at) continue;
         auto j = to_api_json(*asset);
         j["version"] = to_api_json(*v);
         items.push_back(std::move(j));

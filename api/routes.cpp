@@ -1,5 +1,6 @@
 #include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
+#include "api/published_handler.hpp"
 #include "api/reviews_handler.hpp"
 #include "api/router.hpp"
 #include "api/sessions_handler.hpp"
@@ -20,6 +21,7 @@ router make_router() {
     add_user_routes(r);
     add_unit_routes(r);
     add_review_routes(r);
+    add_published_routes(r);
     return r;
 }
 

@@ -132,8 +132,8 @@ awaitable<response> import_units(app& a, request& req) {
     if (!report) co_return problem_response(report.error(), req.path);
     if (!report->errors.empty()) {
         auto r = problem_response(errc::unprocessable,
-                                  std::to_string(report->errors.size()) +
-                                      " rows have errors; nothing was imported",
+                                  "the file has " + std::to_string(report->errors.size()) +
+                                      " errors; nothing was imported",
                                   req.path);
         auto j = json::parse(std::get<std::string>(r.body.at(0)), nullptr, false);
         json errors = json::array();

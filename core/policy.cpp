@@ -86,6 +86,7 @@ std::string_view to_string(action a) noexcept {
         case action::comment_read: return "comment_read";
         case action::comment_write: return "comment_write";
         case action::review_queue: return "review_queue";
+        case action::published_for_unit: return "published_for_unit";
         case action::upload_access: return "upload_access";
         case action::self: return "self";
         case action::user_admin: return "user_admin";
@@ -136,6 +137,12 @@ access authorize(const actor& who, action what, const resource& on) {
             return admin ? access::allow : access::forbidden;
         case action::upload_access:
             return admin || on.owner == who.id ? access::allow : access::not_found;
+        case action::published_for_unit:
+            // Staff look at any unit; a member at their own.
+            if (is_staff(who)) return access::allow;
+            if (who.role == role::unit_member)
+                return who.unit && who.unit->code == on.unit ? access::allow : access::not_found;
+            return access::forbidden;
         default:
             break;
     }

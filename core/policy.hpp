@@ -43,7 +43,8 @@ enum class action {
     version_transition,  // submit, approve, reject, revise, archive (resource.transition)
     comment_read,        // a version's comment thread
     comment_write,
-    review_queue,  // versions waiting for review
+    review_queue,        // versions waiting for review
+    published_for_unit,  // what a given unit is offered (resource.unit)
     upload_access,  // an unfinished resumable upload (resource.owner)
     // People, units, operations.
     self,         // one's own account, password, sessions and tokens
@@ -83,6 +84,7 @@ struct resource {
     std::optional<workflow_action> transition;  // for version_transition
     std::string owner;                          // for upload_access
     unix_ms now = 0;
+    std::string unit = {};  // for published_for_unit
 };
 
 access authorize(const actor& who, action what, const resource& on = {});

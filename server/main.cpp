@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     api::metrics_registry metrics;
     storage::upload_store uploads(**db, (*blobs)->tmp_dir());
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
+    spdlog::info("credentials: removed {} ended sessions and tokens", tokens.sweep_expired());
     api::app app{assets,   **blobs,  tokens,      uploads, users,
                  units,    audit,    comments,    throttle, kho::clock(),
                  metrics,  blocking.get_executor(), {}, {}};
@@ -125,7 +126,10 @@ int main(int argc, char** argv) {
         sweeper.expires_after(std::chrono::minutes(10));
         sweeper.async_wait([&](boost::system::error_code ec) {
             if (ec) return;
-            boost::asio::post(blocking, [&] { uploads.sweep(); });
+            boost::asio::post(blocking, [&] {
+                uploads.sweep();
+                tokens.sweep_expired();
+            });
             schedule_sweep();
         });
     };

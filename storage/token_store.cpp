@@ -9,6 +9,7 @@
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace kho::storage {
 namespace {
@@ -20,6 +21,20 @@ std::string token_key(std::string_view secret) {
     h.update(secret.data(), secret.size());
     auto d = h.finish();
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// A session's last use lives beside its record, so that noting a use never
+// rewrites the record (a revocation in between would bring it back).
+std::string last_used_key(std::string_view record_key) {
+    std::string k(record_key);
+    k += 'l';
+    return k;
+}
+
+unix_ms parse_ms(std::string_view s) {
+    unix_ms v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
 }
 
 std::string index_key(std::string_view user_id, std::string_view credential_id) {
@@ -125,6 +140,10 @@ result<credential> token_store::authenticate(std::string_view secret) {
         if (!s.ok()) return to_error(s, "read token");
         auto c = decode(v);
         if (!c) return c.error();
+        std::string used;
+        if (c->kind == credential_kind::session &&
+            h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], last_used_key(key), &used).ok())
+            c->last_used_at = std::max(c->last_used_at, parse_ms(used));
         found = std::move(*c);
     }
     credential& c = *found;
@@ -137,7 +156,9 @@ result<credential> token_store::authenticate(std::string_view secret) {
         // the idle timeout, not a record).
         bool persist = now - c.last_used_at >= std::max<unix_ms>(limits_.idle_ms / 16, 1000);
         c.last_used_at = now;
-        if (persist) (void)h.db->Put(rocksdb::WriteOptions(), h[cf::tokens], key, encode(c));
+        if (persist)
+            (void)h.db->Put(rocksdb::WriteOptions(), h[cf::tokens], last_used_key(key),
+                            std::to_string(now));
     }
     std::lock_guard lock(cache_mutex_);
     if (cache_.size() >= 16384) cache_.clear();
@@ -272,6 +293,12 @@ result<std::vector<credential>> token_store::list(const std::string& user_id) co
         if (!s.ok()) return to_error(s, "read token");
         auto c = decode(v);
         if (!c) return c.error();
+        std::string used;
+        if (c->kind == credential_kind::session &&
+            h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], last_used_key(it->value().ToStringView()),
+                      &used)
+                .ok())
+            c->last_used_at = std::max(c->last_used_at, parse_ms(used));
         if (c->expires_at != 0 && now >= c->expires_at) continue;
         if (c->kind == credential_kind::session && now - c->last_used_at >= limits_.idle_ms)
             continue;
@@ -305,6 +332,7 @@ result<credential> token_store::revoke(const std::string& user_id,
     c.user_id = user_id;
     rocksdb::WriteBatch batch;
     batch.Delete(h[cf::tokens], key);
+    batch.Delete(h[cf::tokens], last_used_key(key));
     batch.Delete(h[cf::token_index], index_key(user_id, credential_id));
     audit_entry e;
     e.actor = who.actor;
@@ -336,6 +364,7 @@ result<std::size_t> token_store::revoke_all(const std::string& user_id, bool tok
             if (c && c->kind != credential_kind::session && !tokens_too) continue;
         }
         batch.Delete(h[cf::tokens], it->value());
+        batch.Delete(h[cf::tokens], last_used_key(it->value().ToStringView()));
         batch.Delete(h[cf::token_index], it->key());
         ++n;
     }
@@ -350,6 +379,42 @@ result<std::size_t> token_store::revoke_all(const std::string& user_id, bool tok
     audit_.append(batch, e);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "revoke tokens");
+    forget_cached();
+    return n;
+}
+
+std::size_t token_store::sweep_expired() {
+    auto& h = db_.handles();
+    auto now = clock_.now();
+    rocksdb::WriteBatch batch;
+    std::size_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), h[cf::tokens]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        auto key = it->key().ToStringView();
+        if (key.size() == 33 && key.back() == 'l') {
+            // A last-use note whose session is gone.
+            std::string v;
+            if (h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], key.substr(0, 32), &v).IsNotFound())
+                batch.Delete(h[cf::tokens], it->key());
+            continue;
+        }
+        auto c = decode(it->value().ToStringView());
+        if (!c) continue;
+        bool ended = c->expires_at != 0 && now >= c->expires_at;
+        if (c->kind == credential_kind::session && !ended) {
+            unix_ms last = c->last_used_at;
+            std::string used;
+            if (h.db->Get(rocksdb::ReadOptions(), h[cf::tokens], last_used_key(key), &used).ok())
+                last = std::max(last, parse_ms(used));
+            ended = now - last >= limits_.idle_ms;
+        }
+        if (!ended) continue;
+        batch.Delete(h[cf::tokens], it->key());
+        batch.Delete(h[cf::tokens], last_used_key(key));
+        batch.Delete(h[cf::token_index], index_key(c->user_id, c->id));
+        ++n;
+    }
+    if (batch.Count() > 0) (void)h.db->Write(sync_write(), &batch);
     forget_cached();
     return n;
 }

@@ -82,6 +82,10 @@ class token_store {
     result<std::size_t> revoke_all(const std::string& user_id, bool tokens_too,
                                    const audit_context& who, std::string_view action);
 
+    // Deletes sessions and tokens that have ended (expired or idle too
+    // long); they no longer authenticate anyway. Returns how many.
+    std::size_t sweep_expired();
+
     // A new random secret: "kho_" + 43 base64url characters.
     static std::string generate();
 

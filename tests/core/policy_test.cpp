@@ -159,6 +159,13 @@ TEST_CASE("policy: actions that do not depend on one resource", "[policy]") {
         own.owner = who->id;
         CHECK(authorize(*who, action::upload_access, own) == kho::access::allow);
     }
+    // What another unit is offered: staff may look; a member only at their own.
+    resource hanoi;
+    hanoi.unit = "THPT-CVA";
+    CHECK(row_for(action::published_for_unit, hanoi) == "AAFAF");
+    resource hue;
+    hue.unit = "TH-HUE";
+    CHECK(row_for(action::published_for_unit, hue) == "AAFNF");
     // An asset action without the asset: nothing to find.
     CHECK(row_for(action::asset_read) == "NNNNN");
 }
@@ -302,6 +309,7 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"GET /api/v1/assets/{id}/versions/{n}/comments", "comment_read"},
         {"POST /api/v1/assets/{id}/versions/{n}/comments", "comment_write"},
         {"GET /api/v1/reviews", "review_queue"},
+        {"GET /api/v1/published", "asset_list (+ published_for_unit with ?unit)"},
         {"GET /api/v1/audit", "audit_read"},
         {"POST /api/v1/uploads", "asset_create (+ version_create for asset_id)"},
         {"HEAD /api/v1/uploads/{id}", "upload_access"},

@@ -153,6 +153,28 @@ TEST_CASE("the review story from draft to the schools it targets", "[workflow][i
     CHECK(listed(n.member_hn));
     CHECK_FALSE(listed(n.member_ct));
     CHECK(listed(n.designer2));  // the published library
+    // What a unit is offered (what `kho export --approved --unit` copies).
+    auto offered = [&](const std::string& token, const std::string& query) {
+        auto r = n.c.request("GET", "/api/v1/published" + query, bearer(token));
+        INFO(r.body);
+        REQUIRE(r.status == 200);
+        auto j = json_of(r);
+        for (const auto& item : j["items"])
+            if (item["id"] == id) return item["version"]["number"].get<int>();
+        return 0;
+    };
+    CHECK(offered(n.member_hn, "") == 2);
+    CHECK(offered(n.member_ct, "") == 0);
+    CHECK(offered(n.reviewer, "?unit=THPT-CVA") == 2);
+    CHECK(offered(n.reviewer, "?unit=THPT-QH") == 2);
+    CHECK(offered(n.reviewer, "?unit=THPT-CVL") == 0);
+    CHECK(offered(n.reviewer, "?unit=SGD-HN") == 0);  // a department is not a school
+    CHECK(offered(n.designer, "") == 2);
+    check_problem(n.c.request("GET", "/api/v1/published?unit=THPT-CVL", bearer(n.member_hn)), 404,
+                  "not_found");
+    check_problem(n.c.request("GET", "/api/v1/published?unit=THPT-CVA", bearer(n.designer)), 403,
+                  "forbidden");
+    check_problem(n.c.request("GET", "/api/v1/published?unit=KHONG-CO", auth()), 404, "not_found");
 
     // A new version goes through review while version 2 stays published.
     REQUIRE(upload(n, n.designer, asset + "/versions", 3) == "3");

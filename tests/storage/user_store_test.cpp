@@ -253,3 +253,29 @@ TEST_CASE("token_store: the bootstrap token follows the first admin", "[token_st
     REQUIRE(env.tokens->ensure_bootstrap(provided).has_value());
     CHECK(env.tokens->authenticate(provided)->user_id == admin.id);
 }
+
+TEST_CASE("token_store: ended credentials are swept away", "[token_store]") {
+    people_env env;
+    auto u = env.make("lan.nguyen", role::designer);
+    auto busy = env.tokens->create_session(u.id, {u.id, ""});
+    auto idle = env.tokens->create_session(u.id, {u.id, ""});
+    auto short_lived = env.tokens->create_api_token(u.id, "một ngày", k_start + 86'400'000, {});
+    auto forever = env.tokens->create_api_token(u.id, "lâu dài", std::nullopt, {});
+    REQUIRE(env.tokens->list(u.id)->size() == 4);
+    // The busy session is used now and then (its last use written beside it).
+    for (int i = 0; i < 3; ++i) {
+        env.now += env.limits.idle_ms / 2;
+        REQUIRE(env.tokens->authenticate(busy->first).has_value());
+    }
+    CHECK(env.tokens->sweep_expired() == 1);  // the idle session
+    CHECK(env.tokens->list(u.id)->size() == 3);
+    env.now = k_start + 86'400'000;
+    CHECK(env.tokens->sweep_expired() == 2);  // the busy session's end, the day token
+    auto left = env.tokens->list(u.id);
+    REQUIRE(left->size() == 1);
+    CHECK(left->front().label == "lâu dài");
+    CHECK(env.tokens->authenticate(forever->first).has_value());
+    CHECK_FALSE(env.tokens->authenticate(idle->first).has_value());
+    CHECK_FALSE(env.tokens->authenticate(short_lived->first).has_value());
+    CHECK(env.tokens->sweep_expired() == 0);
+}
