@@ -28,6 +28,7 @@ class asset_store;
 class audit_log;
 class blob_store;
 class comment_store;
+class job_queue;
 class token_store;
 class unit_store;
 class upload_store;
@@ -67,6 +68,7 @@ struct app {
     storage::unit_store& units;
     storage::audit_log& audit;
     storage::comment_store& comments;
+    storage::job_queue& jobs;
     kho::login_throttle& throttle;
     kho::clock clock;  // the time that policy decisions (validity windows) use
     metrics_registry& metrics;

@@ -2,6 +2,7 @@
 
 #include "api/access.hpp"
 #include "api/app.hpp"
+#include "api/renditions_handler.hpp"
 #include "api/conditional.hpp"
 #include "api/download.hpp"
 #include "api/metadata_fields.hpp"
@@ -41,10 +42,11 @@ std::string revision_etag(const asset& a) {
     return "\"r" + std::to_string(a.revision) + "\"";
 }
 
-response asset_response(int status, const asset& a, const std::vector<asset_version>& versions) {
+response asset_response(const app& ap, int status, const asset& a,
+                        const std::vector<asset_version>& versions) {
     auto body = to_api_json(a);
     json vs = json::array();
-    for (const auto& v : versions) vs.push_back(to_api_json(v));
+    for (const auto& v : versions) vs.push_back(version_json(ap, a.id, v));
     body["versions"] = std::move(vs);
     auto r = json_response(status, body);
     r.headers.set("ETag", revision_etag(a));
@@ -57,7 +59,7 @@ awaitable<response> asset_as_seen(app& a, const request& req, int status, const 
     if (!versions) co_return problem_response(versions.error(), req.path);
     checked_asset c{record, std::move(*versions), {}};
     c.facts = facts_of(c.record, c.versions);
-    co_return asset_response(status, record, visible_versions(a, req, c));
+    co_return asset_response(a, status, record, visible_versions(a, req, c));
 }
 
 // Version `n` of an asset, if the caller may read it.
@@ -227,7 +229,7 @@ awaitable<response> create_asset(app& a, request& req) {
                                up.sink->type().mime, up.file_name, audit_who(req));
     });
     if (!created) co_return problem_response(created.error(), req.path);
-    auto r = asset_response(201, created->first, {created->second});
+    auto r = asset_response(a, 201, created->first, {created->second});
     r.headers.set("Location", "/api/v1/assets/" + created->first.id.to_string());
     co_return r;
 }
@@ -253,7 +255,7 @@ awaitable<response> create_version(app& a, request& req) {
                                     up.file_name, audit_who(req));
     });
     if (!added) co_return problem_response(added.error(), req.path);
-    auto r = json_response(201, to_api_json(*added));
+    auto r = json_response(201, version_json(a, *id, *added));
     r.headers.set("Location", "/api/v1/assets/" + id->to_string() + "/versions/" +
                                   std::to_string(added->number));
     co_return r;
@@ -316,7 +318,7 @@ awaitable<response> get_asset(app& a, request& req) {
         nm.headers.set("ETag", v.etag);
         co_return nm;
     }
-    auto r = asset_response(200, *found, visible_versions(a, req, *checked));
+    auto r = asset_response(a, 200, *found, visible_versions(a, req, *checked));
     r.headers.set("Last-Modified", format_http_date(v.last_modified));
     r.headers.set("Cache-Control", "private, no-cache");
     co_return r;
@@ -410,7 +412,7 @@ awaitable<response> list_versions(app& a, request& req) {
     auto checked = load_checked(a, req, *id, action::asset_read);
     if (!checked) co_return problem_response(checked.error(), req.path);
     json items = json::array();
-    for (const auto& v : visible_versions(a, req, *checked)) items.push_back(to_api_json(v));
+    for (const auto& v : visible_versions(a, req, *checked)) items.push_back(version_json(a, *id, v));
     co_return json_response(200, json{{"items", std::move(items)}});
 }
 
@@ -421,7 +423,7 @@ awaitable<response> get_version(app& a, request& req) {
     if (!n) co_return problem_response(n.error(), req.path);
     auto v = readable_version(a, req, *id, *n);
     if (!v) co_return problem_response(v.error(), req.path);
-    co_return json_response(200, to_api_json(*v));
+    co_return json_response(200, version_json(a, *id, *v));
 }
 
 response download_version(app& a, const request& req, const ulid& id,

@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
 #include "api/query.hpp"
+#include "api/renditions_handler.hpp"
 #include "api/router.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/unit_store.hpp"
@@ -49,7 +50,7 @@ awaitable<response> list_published(app& a, request& req) {
         }
         if (!offered) continue;
         auto j = to_api_json(item);
-        j["version"] = to_api_json(*offered);
+        j["version"] = version_json(a, item.id, *offered);
         items.push_back(std::move(j));
     }
     co_return json_response(200, {{"items", std::move(items)},

@@ -1,6 +1,7 @@
 #include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
 #include "api/published_handler.hpp"
+#include "api/renditions_handler.hpp"
 #include "api/reviews_handler.hpp"
 #include "api/router.hpp"
 #include "api/sessions_handler.hpp"
@@ -22,6 +23,7 @@ router make_router() {
     add_unit_routes(r);
     add_review_routes(r);
     add_published_routes(r);
+    add_rendition_routes(r);
     return r;
 }
 

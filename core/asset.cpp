@@ -176,6 +176,7 @@ std::string encode_record(const asset_version& v) {
         j["reviewed_at"] = v.reviewed_at;
         j["review_comment"] = v.review_comment;
     }
+    if (!v.media_info.empty()) j["media"] = json::parse(v.media_info, nullptr, false);
     if (approved_once(v)) {
         j["audience"] = to_json(v.audience);
         if (v.window.from) j["valid_from"] = *v.window.from;
@@ -232,6 +233,7 @@ result<asset_version> decode_version_record(std::string_view bytes) {
             if (!aud) return make_error(errc::internal, "corrupt version record: audience");
             v.audience = std::move(*aud);
         }
+        if (j.contains("media") && j.at("media").is_object()) v.media_info = j.at("media").dump();
         if (j.contains("valid_from")) v.window.from = j.at("valid_from").get<unix_ms>();
         if (j.contains("valid_until")) v.window.until = j.at("valid_until").get<unix_ms>();
         return v;
@@ -258,6 +260,7 @@ json to_api_json(const asset_version& v) {
     j["reviewed"] = who_when(v.reviewed_by, v.reviewed_at);
     if (j["reviewed"].is_object())
         j["reviewed"]["comment"] = v.review_comment.empty() ? json(nullptr) : json(v.review_comment);
+    j["media"] = v.media_info.empty() ? json(nullptr) : json::parse(v.media_info, nullptr, false);
     j["allowed_actions"] = json::array();
     for (auto a : allowed_actions(v.state)) j["allowed_actions"].push_back(std::string(to_string(a)));
     if (approved_once(v)) {

@@ -36,6 +36,10 @@ struct asset_version {
     std::string review_comment;
     kho::audience audience;  // set by approval
     validity_window window;  // set by approval
+
+    // What the media job learnt from the original (JSON object: width,
+    // height, colour space, pages, duration, codecs...); empty until then.
+    std::string media_info;
 };
 
 // The editable part of an asset.

@@ -102,6 +102,33 @@ parse_outcome parse_config(int argc, char** argv) {
     cli.add_flag("--secure-cookies", c.secure_cookies,
                  "mark the session cookie Secure (behind a TLS-terminating proxy)")
         ->envname("KHO_SECURE_COOKIES");
+    std::int64_t media_timeout = c.media_timeout.count();
+    std::string worker_path;
+    auto* concurrency = cli.add_option("--media-concurrency", c.media_concurrency,
+                                       "media jobs run at once (default: one per core; 0: none)")
+                            ->check(CLI::Range(0u, 256u))
+                            ->envname("KHO_MEDIA_CONCURRENCY");
+    cli.add_option("--media-timeout", media_timeout, "seconds one media job may take")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{24} * 3600))
+        ->envname("KHO_MEDIA_TIMEOUT");
+    cli.add_option("--media-max-memory", c.media_max_memory,
+                   "address space of one media worker process, bytes")
+        ->check(CLI::Range(std::uint64_t{64} << 20, std::uint64_t{1} << 40))
+        ->envname("KHO_MEDIA_MAX_MEMORY");
+    cli.add_option("--media-max-pixels", c.media_max_pixels, "largest image a worker decodes, pixels")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 34))
+        ->envname("KHO_MEDIA_MAX_PIXELS");
+    std::int64_t retry_delay = c.media_retry_delay.count();
+    cli.add_option("--media-attempts", c.media_attempts,
+                   "runs of a media job before it is left failed")
+        ->check(CLI::Range(1u, 100u))
+        ->envname("KHO_MEDIA_ATTEMPTS");
+    cli.add_option("--media-retry-delay", retry_delay,
+                   "seconds to wait after a media job's first failure (doubling)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{86400}))
+        ->envname("KHO_MEDIA_RETRY_DELAY");
+    cli.add_option("--worker", worker_path, "the kho-worker executable (default: next to kho-server)")
+        ->envname("KHO_WORKER");
     cli.add_option("--max-incomplete-uploads", c.max_incomplete_uploads,
                    "incomplete resumable uploads one user may hold")
         ->check(CLI::Range(1u, 100000u))
@@ -123,6 +150,10 @@ parse_outcome parse_config(int argc, char** argv) {
     c.shutdown_grace = std::chrono::seconds(grace);
     c.upload_expiry = std::chrono::seconds(upload_expiry);
     c.session_idle = std::chrono::seconds(session_idle);
+    c.media_timeout = std::chrono::seconds(media_timeout);
+    c.media_retry_delay = std::chrono::seconds(retry_delay);
+    c.media_concurrency_set = concurrency->count() > 0;
+    if (!worker_path.empty()) c.worker_path = worker_path;
     c.session_lifetime = std::chrono::seconds(session_lifetime);
     if (!admin_token_file.empty()) c.admin_token_file = admin_token_file;
     if (!port_file.empty()) c.port_file = port_file;

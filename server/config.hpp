@@ -61,6 +61,23 @@ struct server_config {
     // that does not send X-Forwarded-Proto).
     bool secure_cookies = false;
 
+    // Default: one per core. Media jobs run at once (0: none run; the queue
+    // keeps them).
+    std::uint32_t media_concurrency = 0;
+    bool media_concurrency_set = false;
+    // Default: 900 s. Wall-clock limit of one media job.
+    std::chrono::seconds media_timeout{900};
+    // Default: 4 GiB. Address space of one media worker process.
+    std::uint64_t media_max_memory = 4ull << 30;
+    // Default: 100 000 000. Largest image (pixels) a worker decodes.
+    std::uint64_t media_max_pixels = 100'000'000;
+    // Default: 4. Runs of a media job before it is left failed.
+    std::uint32_t media_attempts = 4;
+    // Default: 10 s. Wait after a job's first failure; doubles each time.
+    std::chrono::seconds media_retry_delay{10};
+    // Default: kho-worker next to kho-server. The media worker executable.
+    std::optional<std::filesystem::path> worker_path;
+
     // Checks ranges and relations between fields.
     result<void> validate() const;
 };

@@ -5,12 +5,14 @@
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/first_admin.hpp"
+#include "server/media_supervisor.hpp"
 #include "server/http_server.hpp"
 #include "server/io_context_pool.hpp"
 #include "core/login_throttle.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/comment_store.hpp"
+#include "storage/job_queue.hpp"
 #include "storage/backup.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
@@ -76,6 +78,14 @@ int main(int argc, char** argv) {
     if (!db) return fail(db.error(), "cannot open the database");
     storage::audit_log audit(**db);
     storage::asset_store assets(**db, **blobs, audit);
+    storage::job_queue jobs(
+        **db, kho::clock(),
+        storage::job_queue_options{static_cast<int>(cfg.media_attempts),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       cfg.media_retry_delay)
+                                       .count(),
+                                   3'600'000});
+    assets.set_job_queue(&jobs);
     storage::token_store tokens(
         **db, audit, kho::clock(),
         storage::session_limits{
@@ -104,9 +114,9 @@ int main(int argc, char** argv) {
     storage::upload_store uploads(**db, (*blobs)->tmp_dir());
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
     spdlog::info("credentials: removed {} ended sessions and tokens", tokens.sweep_expired());
-    api::app app{assets,   **blobs,  tokens,      uploads, users,
-                 units,    audit,    comments,    throttle, kho::clock(),
-                 metrics,  blocking.get_executor(), {}, {}};
+    api::app app{assets,   **blobs,  tokens,   uploads,      users,
+                 units,    audit,    comments, jobs,         throttle,
+                 kho::clock(), metrics, blocking.get_executor(), {}, {}};
     app.limits.secure_cookies = cfg.secure_cookies;
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
@@ -149,6 +159,18 @@ int main(int argc, char** argv) {
     }
     http.start();
     schedule_sweep();
+    // Media jobs: worker processes supervised by a few threads of their own.
+    server::media_options media;
+    media.concurrency = cfg.media_concurrency_set ? cfg.media_concurrency
+                                                  : std::max(1u, std::thread::hardware_concurrency());
+    media.timeout = cfg.media_timeout;
+    media.max_memory = cfg.media_max_memory;
+    media.max_pixels = cfg.media_max_pixels;
+    media.worker = cfg.worker_path ? *cfg.worker_path
+                                   : std::filesystem::read_symlink("/proc/self/exe").parent_path() /
+                                         "kho-worker";
+    server::media_supervisor supervisor(jobs, assets, **blobs, media);
+    if (media.concurrency > 0) supervisor.start();
     // Counting unreferenced blobs reads the whole blob directory: in the
     // background, so that a large store does not delay readiness.
     boost::asio::post(blocking, [&] {
@@ -187,6 +209,7 @@ int main(int argc, char** argv) {
     signals.async_wait(on_signal);
 
     pool.run();
+    supervisor.stop();
     blocking.join();
     spdlog::info("stopped; closing the database");
     return 0;

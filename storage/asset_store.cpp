@@ -2,6 +2,7 @@
 
 #include "core/sha256.hpp"
 #include "storage/audit_log.hpp"
+#include "storage/job_queue.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
 
@@ -216,8 +217,10 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     auto e = entry_for(who, "asset.created", "asset:" + a.id.to_string() + "/v1");
     e.detail = {{"title", a.meta.title}, {"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
+    bool queued = jobs_ && jobs_->enqueue(batch, a.id, v).has_value();
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
+    if (queued) jobs_->notify();
     return std::pair{std::move(a), std::move(v)};
 }
 
@@ -255,8 +258,10 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
                        "asset:" + id.to_string() + "/v" + std::to_string(v.number));
     e.detail = {{"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
+    bool queued = jobs_ && jobs_->enqueue(batch, id, v).has_value();
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
+    if (queued) jobs_->notify();
     invalidate(id);
     return v;
 }
@@ -483,10 +488,22 @@ result<void> asset_store::purge(const ulid& id, const audit_context& who) {
         return make_error(errc::conflict, "only an asset in the trash can be deleted for good");
     auto versions = list_versions(id);
     if (!versions) return versions.error();
+    // Renditions hold blob references too.
+    std::vector<std::pair<std::string, rendition>> made;  // key -> record
+    {
+        auto& hh = db_.handles();
+        std::string prefix(id.raw());
+        std::unique_ptr<rocksdb::Iterator> it(
+            hh.db->NewIterator(rocksdb::ReadOptions(), hh[cf::renditions]));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+            if (auto r = decode_rendition_record(it->value().ToStringView()))
+                made.emplace_back(it->key().ToString(), std::move(*r));
+    }
 
     // Lock every blob stripe involved, in address order (no deadlock).
     std::set<std::mutex*> stripes;
     for (const auto& v : *versions) stripes.insert(&blob_lock(v.sha256));
+    for (const auto& m : made) stripes.insert(&blob_lock(m.second.sha256));
     std::vector<std::unique_lock<std::mutex>> held;
     for (auto* m : stripes) held.emplace_back(*m);
 
@@ -496,8 +513,15 @@ result<void> asset_store::purge(const ulid& id, const audit_context& who) {
         d.first += 1;
         d.second = v.size;
     }
+    for (const auto& m : made) {
+        auto& d = drops[m.second.sha256];
+        d.first += 1;
+        d.second = m.second.size;
+    }
     auto& h = db_.handles();
     rocksdb::WriteBatch batch;
+    for (const auto& m : made) batch.Delete(h[cf::renditions], m.first);
+    if (jobs_) jobs_->remove_for_asset(batch, id);
     batch.Delete(h[cf::assets], id.raw());
     for (const auto& v : *versions) batch.Delete(h[cf::versions], version_key(id, v.number));
     for (const auto& k : index_keys(*a)) batch.Delete(h[cf::asset_index], k);
@@ -531,6 +555,106 @@ result<void> asset_store::purge(const ulid& id, const audit_context& who) {
     if (backups_running_.load() == 0)
         for (const auto& sha : unreferenced) (void)blobs_.remove(sha);
     return ok();
+}
+
+namespace {
+
+std::string rendition_key(const ulid& id, std::uint32_t n, std::string_view name) {
+    std::string k(id.raw());
+    append_u32_be(k, n);
+    k.append(name);
+    return k;
+}
+
+}  // namespace
+
+result<std::vector<rendition>> asset_store::commit_renditions(const ulid& id, std::uint32_t n,
+                                                              std::vector<staged_rendition> staged,
+                                                              const job& claimed,
+                                                              const std::string& media_info) {
+    // Staged files not placed are removed when `staged` goes away.
+    std::lock_guard guard(asset_lock(id));
+    auto a = get(id);
+    auto v = get_version(id, n);
+    if (!a || !v) return make_error(errc::not_found, "the version is gone");
+    std::set<std::mutex*> stripes;
+    for (const auto& st : staged) stripes.insert(&blob_lock(st.blob.sha256));
+    auto& h = db_.handles();
+    std::vector<rendition> before;
+    {
+        std::string prefix = rendition_key(id, n, "");
+        std::unique_ptr<rocksdb::Iterator> it(
+            h.db->NewIterator(rocksdb::ReadOptions(), h[cf::renditions]));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+            if (auto r = decode_rendition_record(it->value().ToStringView()))
+                before.push_back(std::move(*r));
+    }
+    for (const auto& r : before) stripes.insert(&blob_lock(r.sha256));
+    std::vector<std::unique_lock<std::mutex>> held;
+    for (auto* m : stripes) held.emplace_back(*m);
+
+    rocksdb::WriteBatch batch;
+    if (auto done = jobs_ ? jobs_->complete(batch, claimed) : result<void>(); !done)
+        return done.error();
+    std::vector<rendition> out;
+    auto now = clock_.now();
+    std::map<std::string, std::int64_t> added;  // sha -> references added by this batch
+    for (auto& st : staged) {
+        if (auto placed = place_blob(st.writer, st.blob); !placed) return placed.error();
+        rendition r = st.record;
+        r.sha256 = st.blob.sha256;
+        r.size = st.blob.size;
+        r.created_at = now;
+        // One reference per rendition; the statistics count a blob once.
+        batch.Merge(h[cf::blob_refs], blob_key(r.sha256), encode_counter(1));
+        if (ref_count(r.sha256) == 0 && added[r.sha256]++ == 0) {
+            batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
+            batch.Merge(h[cf::meta], k_stat_blob_bytes,
+                        encode_counter(static_cast<std::int64_t>(r.size)));
+        }
+        batch.Put(h[cf::renditions], rendition_key(id, n, r.name), encode_record(r));
+        out.push_back(std::move(r));
+    }
+    // A re-run replaces: the references of the renditions it replaces go
+    // (an unreferenced blob is gc's to remove).
+    for (const auto& r : before)
+        batch.Merge(h[cf::blob_refs], blob_key(r.sha256), encode_counter(-1));
+    for (const auto& r : before)
+        if (std::none_of(out.begin(), out.end(), [&](const rendition& x) { return x.name == r.name; }))
+            batch.Delete(h[cf::renditions], rendition_key(id, n, r.name));
+    asset_version updated = *v;
+    updated.media_info = media_info;
+    batch.Put(h[cf::versions], version_key(id, n), encode_record(updated));
+    auto s = h.db->Write(sync_write(), &batch);
+    if (!s.ok()) return to_error(s, "commit renditions");
+    invalidate(id, a->version_count);
+    return out;
+}
+
+result<std::vector<rendition>> asset_store::list_renditions(const ulid& id, std::uint32_t n) const {
+    auto& h = db_.handles();
+    std::string prefix = rendition_key(id, n, "");
+    std::vector<rendition> out;
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), h[cf::renditions]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        auto r = decode_rendition_record(it->value().ToStringView());
+        if (!r) return r.error();
+        out.push_back(std::move(*r));
+    }
+    if (!it->status().ok()) return to_error(it->status(), "list renditions");
+    return out;
+}
+
+result<rendition> asset_store::get_rendition(const ulid& id, std::uint32_t n,
+                                             std::string_view name) const {
+    auto& h = db_.handles();
+    std::string v;
+    auto s = h.db->Get(rocksdb::ReadOptions(), h[cf::renditions], rendition_key(id, n, name), &v);
+    if (s.IsNotFound())
+        return make_error(errc::not_found, "version " + std::to_string(n) + " has no rendition " +
+                                               std::string(name));
+    if (!s.ok()) return to_error(s, "read rendition");
+    return decode_rendition_record(v);
 }
 
 result<asset_version> asset_store::transition(const ulid& id, std::uint32_t n,

@@ -11,6 +11,7 @@
 
 #include "core/asset.hpp"
 #include "core/audit.hpp"
+#include "core/job.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/ulid.hpp"
@@ -34,6 +35,7 @@ namespace kho::storage {
 
 class database;
 class audit_log;
+class job_queue;
 
 struct asset_filter {
     std::optional<asset_kind> kind;
@@ -69,6 +71,14 @@ struct review_page {
     std::optional<std::string> next_cursor;
 };
 
+// A rendition made by a job, staged in the blob store's tmp/ and ready to
+// be placed.
+struct staged_rendition {
+    rendition record;  // name, content_type, size, sha256, dimensions, recipe
+    blob_writer writer;
+    blob_info blob;
+};
+
 struct store_stats {
     std::int64_t blob_count = 0;
     std::int64_t blob_bytes = 0;
@@ -101,6 +111,24 @@ class asset_store {
     // commit.
     result<asset_version> transition(const ulid& id, std::uint32_t n, const transition_request& t,
                                      const audit_context& who);
+
+    // Enqueues a media job with every new version whose type has
+    // renditions, in the version's own WriteBatch.
+    void set_job_queue(job_queue* jobs) noexcept { jobs_ = jobs; }
+
+    // Stores a job's renditions (deduplicated blobs, one reference each)
+    // and marks the job done, in one commit. A rendition of the same name
+    // made before is replaced (its blob reference dropped). errc::not_found
+    // when the version is gone (purged meanwhile); errc::conflict when the
+    // job's lease was taken over. The staged files are consumed either way.
+    // `media_info` (JSON: dimensions, duration, codecs...) is stored on the
+    // version.
+    result<std::vector<rendition>> commit_renditions(const ulid& id, std::uint32_t n,
+                                                     std::vector<staged_rendition> staged,
+                                                     const job& claimed,
+                                                     const std::string& media_info = "{}");
+    result<std::vector<rendition>> list_renditions(const ulid& id, std::uint32_t n) const;
+    result<rendition> get_rendition(const ulid& id, std::uint32_t n, std::string_view name) const;
 
     // Versions in review, oldest submission first.
     result<review_page> review_queue(const std::optional<std::string>& cursor,
@@ -176,6 +204,7 @@ class asset_store {
     std::atomic<int> backups_running_{0};
     blob_store& blobs_;
     audit_log& audit_;
+    job_queue* jobs_ = nullptr;
     kho::clock clock_;
     ulid_generator ids_;
     mutable std::array<std::mutex, 64> asset_locks_;

@@ -197,12 +197,16 @@ void local_blob_store::for_each(const std::function<void(const blob_info&)>& fn)
 std::size_t local_blob_store::clean_tmp() {
     std::size_t removed = 0;
     std::error_code ec;
-    // Only direct-upload leftovers; other subfolders of tmp/ (resumable
-    // uploads) outlive a restart on purpose.
+    // Direct-upload leftovers and the output folders of media jobs that
+    // were cut short (the jobs run again); other subfolders of tmp/
+    // (resumable uploads) outlive a restart on purpose.
     for (fs::directory_iterator it(tmp_dir_, ec), end; !ec && it != end; it.increment(ec)) {
         auto name = it->path().filename().string();
-        if (!it->is_regular_file(ec) || !name.starts_with("upload-")) continue;
-        if (fs::remove(it->path(), ec)) ++removed;
+        if (it->is_regular_file(ec) && name.starts_with("upload-")) {
+            if (fs::remove(it->path(), ec)) ++removed;
+        } else if (it->is_directory(ec) && name.starts_with("job-")) {
+            if (fs::remove_all(it->path(), ec) > 0) ++removed;
+        }
     }
     return removed;
 }

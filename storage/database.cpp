@@ -28,7 +28,7 @@ class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
 constexpr const char* k_cf_names[] = {"default", "assets",      "versions",    "asset_index",
                                       "blob_refs", "tokens",     "uploads",     "users",
                                       "units",   "audit",       "audit_index", "comments",
-                                      "token_index"};
+                                      "token_index", "jobs",     "job_index",   "renditions"};
 static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
 
 constexpr const char* k_schema_key = "schema_version";

@@ -29,6 +29,9 @@ enum class cf : int {
     audit_index,  // audit entries by actor and by target
     comments,     // comment threads on asset versions
     token_index,  // sessions and API tokens by user
+    jobs,         // media jobs, by id
+    job_index,    // jobs by run order, lease end, asset and state
+    renditions,   // renditions of asset versions
     count_
 };
 

@@ -90,6 +90,20 @@ struct restore_options {
 // directory in use by a server or not empty.
 int run_restore(const global_options& g, const restore_options& o);
 
+struct export_options {
+    std::string destination;  // a folder, created when missing (a USB drive, say)
+    bool approved = false;    // required: approved, published material is the only mode for now
+    std::string unit;         // unit code; empty: what the caller may see (admin: everything)
+};
+// kho export: copies each asset's newest approved, in-window version offered
+// to the unit (GET /api/v1/published) into DEST/<campaign>/<title> (<id8>)/,
+// with DEST/danh-muc.csv (a catalogue for Excel) and DEST/kho-export.json
+// (the manifest). Re-running copies only what changed and removes what is no
+// longer published, but never a file the manifest does not list. An
+// interrupted run is completed by running it again. Exit 1 when any item
+// failed (the others are in place).
+int run_export(const global_options& g, const export_options& o);
+
 // ---- People, credentials and units (commands_people.cpp, commands_units.cpp) ----
 // A USERNAME argument is the sign-in name; the commands that change an
 // account look its id up with GET /api/v1/users?q= and the exact match, and

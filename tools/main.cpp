@@ -93,6 +93,16 @@ int main(int argc, char** argv) {
                            "CSV or JSON sidecar (default: kho-import.csv/.json in the folder)");
     commands.emplace_back(import_cmd, [&] { return run_import(g, imp); });
 
+    export_options exp;
+    auto* export_cmd = app.add_subcommand(
+        "export", "Copy what a unit may use into a folder, e.g. a USB drive (incremental)");
+    export_cmd->add_option("destination", exp.destination, "Folder to export into")->required();
+    export_cmd->add_flag("--approved", exp.approved,
+                         "Export approved, published material (required; the only mode for now)");
+    export_cmd->add_option("--unit", exp.unit,
+                           "Code of the unit whose material to export (default: all you may see)");
+    commands.emplace_back(export_cmd, [&] { return run_export(g, exp); });
+
     gc_options gc;
     auto* gc_cmd = app.add_subcommand("gc", "Remove blobs nothing references and expired uploads");
     gc_cmd->add_flag("--dry-run", gc.dry_run, "Only report what would be removed");

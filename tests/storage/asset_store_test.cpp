@@ -3,6 +3,7 @@
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
 #include "storage/audit_log.hpp"
+#include "storage/job_queue.hpp"
 #include "storage/token_store.hpp"
 
 // Only for the schema-version test, which has to write the marker directly.
@@ -11,6 +12,7 @@
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -86,11 +88,16 @@ class store_env {
         assets = std::make_unique<asset_store>(*db, *blobs, *audit,
                                                kho::clock([this] { return now; }));
         tokens = std::make_unique<token_store>(*db, *audit, kho::clock([this] { return now; }));
+        jobs = std::make_unique<kho::storage::job_queue>(
+            *db, kho::clock([this] { return now; }),
+            kho::storage::job_queue_options{3, 1000, 8000});
+        assets->set_job_queue(jobs.get());
     }
 
     void close() {
         tokens.reset();
         assets.reset();
+        jobs.reset();
         audit.reset();
         db.reset();
         blobs.reset();
@@ -146,6 +153,7 @@ class store_env {
     std::unique_ptr<asset_store> assets;
     std::unique_ptr<token_store> tokens;
     std::unique_ptr<kho::storage::audit_log> audit;
+    std::unique_ptr<kho::storage::job_queue> jobs;
 };
 
 // Follows next_cursor to the end. Checks page sizes and that no id repeats.
@@ -1133,4 +1141,166 @@ TEST_CASE("review_queue: oldest submission first, in pages", "[asset_store][work
     REQUIRE(page->items.size() == 5);
     CHECK(page->items[0].asset_id.to_string() == submitted[2]);
     CHECK(env.assets->review_queue(std::string("zz"), 10).error().code == errc::invalid_parameter);
+}
+
+namespace {
+
+// A rendition file staged in tmp/ as a worker would leave it.
+kho::storage::staged_rendition stage_rendition(store_env& env, const std::string& name,
+                                               const std::string& bytes) {
+    auto s = env.stage(bytes);
+    kho::rendition r;
+    r.name = name;
+    r.content_type = "image/webp";
+    r.width = 320;
+    r.height = 213;
+    return kho::storage::staged_rendition{r, std::move(s.writer), s.info};
+}
+
+}  // namespace
+
+TEST_CASE("job queue: a job with every new image version, in its commit", "[jobs]") {
+    store_env env;
+    auto [a, v1] = env.create(meta("Áp phích"), bytes_for(1));
+    auto pdf = env.create(meta("Kế hoạch"), "%PDF-1.4 kế hoạch", "ke-hoach.pdf", "application/pdf");
+    auto other = env.create(meta("Bảng tính"), "a,b\n1,2", "bang.csv", "text/csv");
+    (void)other;
+    auto jobs = env.jobs->for_version(a.id, 1);
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].kind == "image");
+    CHECK(jobs[0].state == kho::job_state::pending);
+    CHECK(jobs[0].sha256 == v1.sha256);
+    CHECK(env.jobs->for_version(pdf.first.id, 1).size() == 1);
+    CHECK(env.jobs->for_version(other.first.id, 1).empty());
+    env.add_version(a.id, bytes_for(2));
+    CHECK(env.jobs->for_version(a.id, 2).size() == 1);
+    // Survives a restart.
+    env.close();
+    env.open();
+    kho::storage::job_filter f;
+    f.state = kho::job_state::pending;
+    CHECK(env.jobs->list(f, std::nullopt, 100)->items.size() == 3);
+}
+
+TEST_CASE("job queue: claim, lease, back-off, dead letter, retry", "[jobs]") {
+    store_env env;
+    auto [a, v] = env.create(meta("Áp phích"), bytes_for(1));
+    (void)v;
+    env.now += 10;
+    auto [b, w] = env.create(meta("Infographic"), bytes_for(2));
+    (void)w;
+    // Oldest first; a claimed job is not offered again.
+    auto first = env.jobs->claim("worker-1", 60'000);
+    REQUIRE(first.has_value());
+    REQUIRE(first->has_value());
+    CHECK((*first)->asset_id == a.id);
+    CHECK((*first)->state == kho::job_state::running);
+    CHECK((*first)->attempts == 1);
+    auto second = env.jobs->claim("worker-2", 60'000);
+    CHECK((*second)->asset_id == b.id);
+    CHECK_FALSE(env.jobs->claim("worker-3", 60'000)->has_value());
+
+    // A failure goes back to pending after a back-off that doubles.
+    auto failed = env.jobs->fail(**first, "libvips: đọc lỗi", true);
+    REQUIRE(failed.has_value());
+    CHECK(failed->state == kho::job_state::pending);
+    CHECK(failed->not_before == env.now + 1000);
+    CHECK_FALSE(env.jobs->claim("worker-1", 60'000)->has_value());
+    env.now += 1000;
+    auto again = env.jobs->claim("worker-1", 60'000);
+    REQUIRE(again->has_value());
+    CHECK((*again)->attempts == 2);
+    failed = env.jobs->fail(**again, "lỗi lần 2", true);
+    CHECK(failed->not_before == env.now + 2000);
+    env.now += 2000;
+    auto third = env.jobs->claim("worker-1", 60'000);
+    // The last attempt fails for good: dead letter, with its error.
+    failed = env.jobs->fail(**third, "lỗi lần 3", true);
+    CHECK(failed->state == kho::job_state::failed);
+    CHECK(failed->error == "lỗi lần 3");
+    env.now += 100'000;
+    CHECK_FALSE(env.jobs->claim("worker-1", 60'000)->has_value());
+    // A stale holder cannot report on a job it no longer holds.
+    CHECK(env.jobs->fail(**first, "muộn", true).error().code == kho::errc::conflict);
+    // An admin retries it: pending now, attempts from zero.
+    auto retried = env.jobs->retry(failed->id);
+    REQUIRE(retried.has_value());
+    CHECK(retried->attempts == 0);
+    CHECK(env.jobs->retry(failed->id).error().code == kho::errc::conflict);
+    CHECK(env.jobs->claim("worker-1", 60'000)->has_value());
+    // A refused file is failed at once, whatever attempts remain.
+    auto gone = env.jobs->fail(**second, "tệp hỏng", false);
+    REQUIRE(gone.has_value());
+    CHECK(gone->state == kho::job_state::failed);
+    CHECK(gone->attempts == 1);
+}
+
+TEST_CASE("job queue: a dead worker's job runs again", "[jobs]") {
+    store_env env;
+    auto [a, v] = env.create(meta("Video"), bytes_for(1));
+    (void)v;
+    auto held = env.jobs->claim("worker-1", 5'000);
+    REQUIRE(held->has_value());
+    env.now += 4'999;
+    CHECK(env.jobs->reclaim_expired() == 0);
+    env.now += 1;
+    CHECK(env.jobs->reclaim_expired() == 1);
+    auto again = env.jobs->claim("worker-2", 5'000);
+    REQUIRE(again->has_value());
+    CHECK((*again)->attempts == 2);
+    // The old holder's report is refused.
+    rocksdb::WriteBatch batch;
+    CHECK(env.jobs->complete(batch, **held).error().code == kho::errc::conflict);
+    // A restart requeues what was running, without counting the cut-short run.
+    env.close();
+    env.open();
+    CHECK(env.jobs->requeue_running() == 1);
+    auto after = env.jobs->claim("worker-3", 5'000);
+    REQUIRE(after->has_value());
+    CHECK((*after)->attempts == 2);
+}
+
+TEST_CASE("renditions: committed with the job, replaced by a re-run, purged with the asset",
+          "[jobs][renditions]") {
+    store_env env;
+    auto [a, v] = env.create(meta("Áp phích"), bytes_for(1));
+    (void)v;
+    auto held = env.jobs->claim("w", 60'000);
+    REQUIRE(held->has_value());
+    std::vector<kho::storage::staged_rendition> staged;
+    staged.push_back(stage_rendition(env, "thumb", "ảnh nhỏ v1"));
+    staged.push_back(stage_rendition(env, "preview", "ảnh xem trước v1"));
+    auto made = env.assets->commit_renditions(a.id, 1, std::move(staged), **held,
+                                              R"({"width":6000,"height":4000})");
+    REQUIRE(made.has_value());
+    CHECK(made->size() == 2);
+    CHECK(env.jobs->get((*held)->id)->state == kho::job_state::done);
+    auto thumb = env.assets->get_rendition(a.id, 1, "thumb");
+    REQUIRE(thumb.has_value());
+    CHECK(env.blobs->exists(thumb->sha256));
+    CHECK(env.assets->ref_count(thumb->sha256) == 1);
+    CHECK(nlohmann::json::parse(env.assets->get_version(a.id, 1)->media_info) ==
+          nlohmann::json{{"width", 6000}, {"height", 4000}});
+    CHECK(env.tmp_entries() == 0);
+    // A second commit for the same lease is refused; its files are not kept.
+    std::vector<kho::storage::staged_rendition> late;
+    late.push_back(stage_rendition(env, "thumb", "muộn"));
+    CHECK(env.assets->commit_renditions(a.id, 1, std::move(late), **held).error().code ==
+          kho::errc::conflict);
+    CHECK(env.tmp_entries() == 0);
+
+    CHECK(env.jobs->fail(**held, "x", true).error().code == kho::errc::conflict);
+    env.close();
+    env.open();
+    CHECK(env.jobs->get((*held)->id)->state == kho::job_state::done);
+    CHECK(env.assets->list_renditions(a.id, 1)->size() == 2);
+    auto old_thumb = thumb->sha256;
+    // Purge drops the renditions' references and the jobs.
+    REQUIRE(env.assets->trash(a.id, std::nullopt).has_value());
+    REQUIRE(env.assets->purge(a.id).has_value());
+    CHECK(env.assets->ref_count(old_thumb) == 0);
+    CHECK_FALSE(env.blobs->exists(old_thumb));
+    CHECK(env.jobs->for_version(a.id, 1).empty());
+    CHECK(env.assets->list_renditions(a.id, 1)->empty());
+    CHECK(env.assets->stats().blob_count == 0);
 }

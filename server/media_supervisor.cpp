@@ -1,0 +1,297 @@
+#include "server/media_supervisor.hpp"
+
+#include "core/sha256.hpp"
+#include "storage/asset_store.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/job_queue.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+
+namespace kho::server {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::size_t k_max_captured = 64 * 1024;
+
+void set_limit(int resource, rlim_t value) {
+    rlimit rl{value, value};
+    (void)::setrlimit(resource, &rl);
+}
+
+// SHA-256 and size of a file, read in 1 MiB pieces.
+result<storage::blob_info> hash_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return make_error(errc::internal, "cannot read " + p.string());
+    sha256 h;
+    std::vector<char> buf(1 << 20);
+    std::uint64_t size = 0;
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        auto n = static_cast<std::size_t>(in.gcount());
+        if (n == 0) break;
+        h.update(buf.data(), n);
+        size += n;
+    }
+    return storage::blob_info{h.finish_hex(), size};
+}
+
+std::string describe(int status, bool timed_out, std::chrono::seconds timeout) {
+    if (timed_out)
+        return "the job took longer than " + std::to_string(timeout.count()) + " s and was stopped";
+    if (WIFSIGNALED(status))
+        return std::string("the worker died (") + ::strsignal(WTERMSIG(status)) +
+               "); the file may be damaged or too large to decode";
+    return "the worker failed with status " + std::to_string(WEXITSTATUS(status));
+}
+
+}  // namespace
+
+media_supervisor::media_supervisor(storage::job_queue& jobs, storage::asset_store& assets,
+                                   storage::local_blob_store& blobs, media_options options)
+    : jobs_(jobs),
+      assets_(assets),
+      blobs_(blobs),
+      options_(std::move(options)),
+      worker_id_("local-" + std::to_string(::getpid())) {}
+
+media_supervisor::~media_supervisor() {
+    stop();
+}
+
+void media_supervisor::start() {
+    auto requeued = jobs_.requeue_running();
+    if (requeued > 0) spdlog::info("media: {} interrupted jobs are queued again", requeued);
+    jobs_.set_listener([this] { wake(); });
+    for (unsigned i = 0; i < std::max(1u, options_.concurrency); ++i)
+        threads_.emplace_back([this] { slot(); });
+}
+
+void media_supervisor::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && threads_.empty()) return;
+        stopping_ = true;
+        for (int pid : children_) ::kill(pid, SIGKILL);
+    }
+    jobs_.set_listener({});
+    cv_.notify_all();
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+    threads_.clear();
+}
+
+void media_supervisor::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        ++wakeups_;
+    }
+    cv_.notify_one();
+}
+
+void media_supervisor::slot() {
+    auto last_reclaim = std::chrono::steady_clock::now();
+    for (;;) {
+        std::uint64_t seen;
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            seen = wakeups_;
+        }
+        if (std::chrono::steady_clock::now() - last_reclaim > std::chrono::seconds(30)) {
+            jobs_.reclaim_expired();
+            last_reclaim = std::chrono::steady_clock::now();
+        }
+        auto lease = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout +
+                                                                           std::chrono::minutes(2));
+        auto claimed = jobs_.claim(worker_id_, lease.count());
+        if (claimed && *claimed) {
+            run(**claimed);
+            continue;
+        }
+        if (!claimed) spdlog::error("media: cannot take a job: {}", claimed.error().detail);
+        // Nothing runnable: sleep until woken, or a second (back-offs end).
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::seconds(1),
+                     [&] { return stopping_ || wakeups_ != seen; });
+    }
+}
+
+void media_supervisor::run(const job& j) {
+    auto input = blobs_.path_of(j.sha256);
+    fs::path out = blobs_.tmp_dir() / ("job-" + j.id.to_string() + "-" + std::to_string(j.attempts));
+    std::error_code ec;
+    fs::remove_all(out, ec);
+    fs::create_directories(out, ec);
+    auto cleanup = [&] { fs::remove_all(out, ec); };
+    auto done = spawn({options_.worker.string(), "--kind", j.kind, "--input", input.string(),
+                       "--type", j.content_type, "--out", out.string(), "--max-pixels",
+                       std::to_string(options_.max_pixels)});
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {  // killed by stop(): runs again at the next start
+            cleanup();
+            return;
+        }
+    }
+    auto answer = json::parse(done.out.substr(0, done.out.find('\n')), nullptr, false);
+    bool clean_exit = !done.timed_out && WIFEXITED(done.status);
+    if (!clean_exit || answer.is_discarded() || !answer.is_object() ||
+        !answer.value("ok", false)) {
+        std::string why = answer.is_object() && answer.contains("error")
+                              ? answer["error"].get<std::string>()
+                              : describe(done.status, done.timed_out, options_.timeout);
+        bool retryable = !(clean_exit && WEXITSTATUS(done.status) == 2);
+        spdlog::warn("media: job {} ({} of asset {} v{}) failed: {}", j.id.to_string(), j.kind,
+                     j.asset_id.to_string(), j.version, why);
+        (void)jobs_.fail(j, why, retryable);
+        cleanup();
+        return;
+    }
+    std::vector<storage::staged_rendition> staged;
+    for (const auto& r : answer.value("renditions", json::array())) {
+        auto name = r.value("name", "");
+        auto file = r.value("file", "");
+        // The worker names files inside its own directory only.
+        if (name.empty() || file.empty() || file.find('/') != std::string::npos || file[0] == '.') {
+            (void)jobs_.fail(j, "the worker named an invalid output", false);
+            cleanup();
+            return;
+        }
+        auto info = hash_file(out / file);
+        if (!info) {
+            (void)jobs_.fail(j, info.error().detail, true);
+            cleanup();
+            return;
+        }
+        rendition rec;
+        rec.name = name;
+        rec.content_type = r.value("content_type", "application/octet-stream");
+        rec.width = r.value("width", 0);
+        rec.height = r.value("height", 0);
+        rec.duration = r.value("duration", 0.0);
+        rec.recipe = r.value("recipe", name);
+        staged.push_back(storage::staged_rendition{
+            std::move(rec), storage::blob_writer::adopt(out / file, info->size), *info});
+    }
+    auto committed = assets_.commit_renditions(j.asset_id, j.version, std::move(staged), j,
+                                               answer.value("info", json::object()).dump());
+    if (!committed && committed.error().code != errc::conflict) {
+        if (committed.error().code == errc::not_found)
+            (void)jobs_.fail(j, "the version was deleted", false);
+        else
+            (void)jobs_.fail(j, committed.error().detail, true);
+    }
+    cleanup();
+}
+
+media_supervisor::outcome media_supervisor::spawn(const std::vector<std::string>& args) {
+    outcome result;
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
+        return result;
+    }
+    std::vector<std::string> argv_store = args;
+    std::vector<char*> argv;
+    for (auto& a : argv_store) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const auto cpu_seconds = static_cast<rlim_t>(options_.timeout.count() + 5);
+
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+        ::close(out_pipe[0]);
+        ::close(out_pipe[1]);
+        ::close(err_pipe[0]);
+        ::close(err_pipe[1]);
+        result.status = 127 << 8;
+        return result;
+    }
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        // Child: only async-signal-safe calls until exec.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0) ::dup2(devnull, 0);
+        ::close_range(3, ~0U, 0);
+        // No network where unprivileged namespaces are allowed.
+        (void)::unshare(CLONE_NEWUSER | CLONE_NEWNET);
+#if !defined(__SANITIZE_ADDRESS__)
+        // (AddressSanitizer reserves terabytes of address space up front.)
+        set_limit(RLIMIT_AS, options_.max_memory);
+#endif
+        set_limit(RLIMIT_CPU, cpu_seconds);
+        set_limit(RLIMIT_FSIZE, options_.max_output);
+        set_limit(RLIMIT_NOFILE, 256);
+        set_limit(RLIMIT_CORE, 0);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    if (pid > 0) children_.insert(pid);
+    lock.unlock();
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    if (pid < 0) {
+        ::close(out_pipe[0]);
+        ::close(err_pipe[0]);
+        result.status = 127 << 8;
+        return result;
+    }
+
+    auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    std::array<pollfd, 2> fds{pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    int open_fds = 2;
+    char buf[8192];
+    while (open_fds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0) {
+            result.timed_out = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(left, 1000)));
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            auto got = ::read(fds[i].fd, buf, sizeof buf);
+            if (got > 0) {
+                if (sinks[i]->size() < k_max_captured) sinks[i]->append(buf, static_cast<std::size_t>(got));
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    for (auto& f : fds)
+        if (f.fd >= 0) ::close(f.fd);
+    while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+    }
+    std::lock_guard relock(mutex_);
+    children_.erase(pid);
+    return result;
+}
+
+}  // namespace kho::server
