@@ -164,8 +164,9 @@ image_info describe(const VImage& header) {
 }
 
 std::string describe_pixels(std::uint64_t n) {
-    if (n >= 1'000'000 && n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + " megapixels";
-    return std::to_string(n) + " pixels";
+    if (n == 1'000'000) return "1 megapixel";
+    if (n > 1'000'000 && n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + " megapixels";
+    return std::to_string(n) + (n == 1 ? " pixel" : " pixels");
 }
 
 result<void> check_pixels(const VImage& image, const image_limits& limits) {
@@ -207,11 +208,14 @@ result<VImage> open_preshrunk(const loader_spec& l, const std::filesystem::path&
             if (shrink <= 1) return header;
             return open_with(l, input, VImage::option()->set("scale", 1.0 / shrink));
         case preshrink::vector_scale: {
+            // A vector's declared size costs nothing; the pixel limit applies
+            // to the size it is rendered at.
             const double scale = std::min(1.0 / shrink, limits.max_vector_scale);
-            if (std::abs(scale - 1.0) < 1e-6) return header;
-            VImage scaled = open_with(l, input, VImage::option()->set("scale", scale));
-            if (auto r = check_pixels(scaled, limits); !r) return r.error();
-            return scaled;
+            VImage rendered = std::abs(scale - 1.0) < 1e-6
+                                  ? header
+                                  : open_with(l, input, VImage::option()->set("scale", scale));
+            if (auto r = check_pixels(rendered, limits); !r) return r.error();
+            return rendered;
         }
     }
     return header;
@@ -257,7 +261,7 @@ VImage fit(VImage in, int box) {
 }
 
 // GIF and PDF loaders always add an alpha band; one that is opaque everywhere
-// only makes WebP files larger. fit() always hands over 8-bit sRGB.
+// only makes WebP files larger. fit() hands over 8-bit sRGB or grey.
 VImage drop_opaque_alpha(VImage image) {
     if (!image.has_alpha() || image.format() != VIPS_FORMAT_UCHAR) return image;
     if (image.extract_band(image.bands() - 1).min() < 255) return image;
@@ -397,9 +401,9 @@ result<void> validate(const std::vector<rendition_recipe>& recipes, const image_
             return make_error(errc::invalid_parameter,
                               "rendition " + r.name + ": box must be 1..8192 pixels");
         if (find_format(r.format) == nullptr)
-            return make_error(errc::invalid_parameter, "rendition " + r.name + ": format \"" +
-                                                           r.format +
-                                                           "\" is not jpeg, webp or png");
+            return make_error(
+                errc::invalid_parameter,
+                "rendition " + r.name + ": format \"" + r.format + "\" is not jpeg, webp or png");
         if (r.quality < 0 || r.quality > 100)
             return make_error(errc::invalid_parameter,
                               "rendition " + r.name + ": quality must be 0..100");
@@ -496,9 +500,8 @@ result<image_result> make_image_renditions(const std::filesystem::path& input,
                                            const image_limits& limits) {
     const loader_spec* l = find_loader(sniffed_mime);
     if (l == nullptr)
-        return make_error(errc::unsupported_media_type,
-                          "kho makes no image renditions of " + std::string(sniffed_mime) +
-                              " files");
+        return make_error(errc::unsupported_media_type, "kho makes no image renditions of " +
+                                                            std::string(sniffed_mime) + " files");
     if (auto r = validate(recipes, limits); !r) return r.error();
     if (!vips_ready())
         return make_error(errc::internal, "init_vips() was not called in this process");
@@ -524,7 +527,8 @@ result<image_result> make_image_renditions(const std::filesystem::path& input,
         }
         image_result out;
         out.info = describe(header);
-        if (auto r = check_pixels(header, limits); !r) return r.error();
+        if (l->shrink != preshrink::vector_scale)
+            if (auto r = check_pixels(header, limits); !r) return r.error();
 
         auto files = render(*l, input, header, out_dir, recipes, limits);
         if (!files) return files.error();

@@ -33,11 +33,11 @@
 namespace kho::media {
 
 struct image_limits {
-    // Largest page that may be decoded, as width × height declared by the
-    // file's header (for PDF and SVG: at the scale they are rendered at).
-    // Checked before any pixel is decoded. Only the first page is ever
-    // decoded, so a long PDF or animated GIF counts one page.
-    // Default: 100 megapixels.
+    // Largest page that may be decoded: width × height as the file's header
+    // declares it, checked before any pixel is decoded. PDF and SVG count at
+    // the size they are rendered at (a vector's declared size costs nothing).
+    // Only the first page or frame is ever decoded, so a long PDF or an
+    // animated GIF counts one page. Default: 100 megapixels.
     std::uint64_t max_pixels = 100'000'000;
 
     // PDF pages and SVG drawings are rendered to fill the recipe's box, but

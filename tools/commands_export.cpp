@@ -187,6 +187,31 @@ std::optional<export_item> item_from_listing(const context& ctx, const json& j) 
                         .size = *size,
                         .path = {},  // place_items decides
                         .name = string_field(v, "file_name")});
+    // Renditions that are made (pending or failed ones are left for a later run).
+    if (v.contains("renditions") && v["renditions"].is_array())
+        for (const auto& r : v["renditions"]) {
+            if (!r.is_object() || string_field(r, "state") != "done") continue;
+            const auto name = string_field(r, "name");
+            const auto rsha = string_field(r, "sha256");
+            auto rsize = uint_field(r, "size");
+            if (name.empty() || !is_sha256_hex(rsha) || !rsize) continue;
+            const auto type = string_field(r, "content_type");
+            std::string ext = type == "image/webp"   ? ".webp"
+                              : type == "image/jpeg" ? ".jpg"
+                              : type == "image/png"  ? ".png"
+                              : type == "video/mp4"  ? ".mp4"
+                              : type == "audio/mp4"  ? ".m4a"
+                              : type == "audio/mpeg" ? ".mp3"
+                                                     : "";
+            it.files.push_back({.role = name,
+                                .target = api_target(ctx.server(),
+                                                     {"api", "v1", "assets", it.asset_id, "versions",
+                                                      n, "renditions", name}),
+                                .sha256 = rsha,
+                                .size = *rsize,
+                                .path = {},
+                                .name = name + ext});
+        }
     return it;
 }
 
@@ -205,13 +230,16 @@ void place_items(std::vector<export_item>& items) {
             fold_for_search(campaign) == fold_for_search(k_catalogue))
             campaign.insert(0, "_");
         const std::string title = portable_text(it.title, k_max_title_chars, false);
-        std::string folder = campaign + "/" + title + " (" + it.asset_id.substr(it.asset_id.size() - 8) + ")";
+        std::string folder =
+            campaign + "/" + title + " (" + it.asset_id.substr(it.asset_id.size() - 8) + ")";
         if (!taken.insert(fold_for_search(folder)).second) {
             folder = campaign + "/" + title + " (" + it.asset_id + ")";
             taken.insert(fold_for_search(folder));
         }
-        for (auto& f : it.files)
-            f.path = folder + "/" + portable_name(f.name, k_max_file_chars, true);
+        // The original beside its renditions folder ("renditions/thumb.webp").
+        for (std::size_t i = 0; i < it.files.size(); ++i)
+            it.files[i].path = folder + (i == 0 ? "/" : "/renditions/") +
+                               portable_name(it.files[i].name, k_max_file_chars, true);
     }
 }
 

@@ -377,3 +377,45 @@ TEST_CASE("an export killed mid-way is completed by running it again", "[cli][ex
     CHECK(again.exit_code == 0);
     CHECK(again.out.find("copied 0 (0 B), unchanged 2, removed 0") != std::string::npos);
 }
+
+TEST_CASE("kho export carries the renditions that are made", "[cli][export][media]") {
+    library lib;
+    temp_dir work("kho-export-media");
+    auto jpeg = work.path() / "anh.jpg";
+    auto cmd = "vips gaussnoise " + (work.path() / "n.v").string() + " 900 600 && vips copy " +
+               (work.path() / "n.v").string() + " " + jpeg.string() + "[Q=85] >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    auto r = lib.c.request("POST", "/api/v1/assets?title=" + pct("Ảnh hoạt động ngoại khoá"),
+                           bearer(lib.designer, {{"Content-Type", "image/jpeg"}}), read_file(jpeg));
+    REQUIRE(r.status == 201);
+    const std::string id = json_of(r)["id"];
+    // Wait for the renditions.
+    for (int i = 0; i < 600; ++i) {
+        auto v = json_of(lib.c.request("GET", "/api/v1/assets/" + id + "/versions/1", auth()));
+        bool done = !v["renditions"].empty();
+        for (const auto& x : v["renditions"]) done = done && x["state"] == "done";
+        if (done) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    lib.publish(id, 1, everyone);
+    temp_dir dest("kho-export-dest");
+    auto out = kho_as_admin(lib.server, {"export", dest.path().string(), "--approved", "--unit",
+                                         "THPT-CVL"});
+    INFO(out.out << out.err);
+    REQUIRE(out.exit_code == 0);
+    const std::string folder = "khac/Ảnh hoạt động ngoại khoá (" + id.substr(id.size() - 8) + ")";
+    auto files = files_in(dest.path());
+    for (const char* f : {"/renditions/thumb.webp", "/renditions/preview.webp",
+                          "/renditions/preview_jpeg.jpg", "/renditions/web.jpg"}) {
+        INFO(f);
+        CHECK(files.count(folder + f) == 1);
+    }
+    auto thumb = lib.c.request("GET", "/api/v1/assets/" + id + "/renditions/thumb", auth());
+    CHECK(read_file(dest.path() / (folder + "/renditions/thumb.webp")) == thumb.body);
+    auto manifest = json::parse(read_file(dest.path() / "kho-export.json"));
+    CHECK(manifest["items"][0]["renditions"].size() == 4);
+    // Nothing changes: nothing is copied.
+    auto again = kho_as_admin(lib.server, {"export", dest.path().string(), "--approved", "--unit",
+                                           "THPT-CVL"});
+    CHECK(again.out.find("unchanged 1") != std::string::npos);
+}

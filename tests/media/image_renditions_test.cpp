@@ -122,8 +122,7 @@ std::string png_declaring(std::uint32_t width, std::uint32_t height) {
 std::string pdf_with_pages(const std::vector<std::string>& fills) {
     std::vector<std::string> objects{"<< /Type /Catalog /Pages 2 0 R >>"};
     std::string kids;
-    for (std::size_t i = 0; i < fills.size(); ++i)
-        kids += std::to_string(3 + 2 * i) + " 0 R ";
+    for (std::size_t i = 0; i < fills.size(); ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
     objects.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " +
                       std::to_string(fills.size()) + " >>");
     for (std::size_t i = 0; i < fills.size(); ++i) {
@@ -161,7 +160,8 @@ TEST_CASE("a 6000x4000 JPEG gets every default rendition, shrunk on load", "[med
         .jpegsave(input.c_str(), VImage::option()->set("Q", 90));
 
     const auto started = std::chrono::steady_clock::now();
-    auto r = make_image_renditions(input, "image/jpeg", dir.path() / "out", default_image_recipes());
+    auto r =
+        make_image_renditions(input, "image/jpeg", dir.path() / "out", default_image_recipes());
     const auto took = std::chrono::steady_clock::now() - started;
     INFO((r ? std::string() : r.error().detail));
     REQUIRE(r.has_value());
@@ -251,7 +251,8 @@ TEST_CASE("CMYK TIFFs with and without an ICC profile come out as 3-band sRGB", 
     bare.tiffsave(without_icc.c_str());
     REQUIRE(VImage::new_from_file(without_icc.c_str()).get_typeof("icc-profile-data") == 0);
 
-    for (const auto& [input, has_icc] : {std::pair{with_icc, true}, std::pair{without_icc, false}}) {
+    for (const auto& [input, has_icc] :
+         {std::pair{with_icc, true}, std::pair{without_icc, false}}) {
         INFO(input);
         const auto out_dir = dir.path() / input.stem();
         auto r = make_image_renditions(input, "image/tiff", out_dir, default_image_recipes());
@@ -264,6 +265,43 @@ TEST_CASE("CMYK TIFFs with and without an ICC profile come out as 3-band sRGB", 
             CHECK(out.bands() == 3);
             CHECK(out.interpretation() == VIPS_INTERPRETATION_sRGB);
             CHECK(near(out.getpoint(10, 10), {200, 30, 40}, 50));
+        }
+    }
+}
+
+TEST_CASE("an embedded RGB profile is converted to sRGB; one that does not fit is ignored",
+          "[media][image]") {
+    start_vips();
+    kho::test::temp_dir dir;
+    // The same orange in Display P3 numbers, tagged with libvips' P3 profile.
+    const auto p3 = dir.path() / "p3.jpg";
+    VImage srgb = solid(200, 100, {230, 120, 30});
+    srgb.icc_transform("p3", VImage::option()->set("input_profile", "srgb"))
+        .jpegsave(p3.c_str(), VImage::option()->set("Q", 95));
+    REQUIRE(VImage::new_from_file(p3.c_str()).get_typeof("icc-profile-data") != 0);
+    REQUIRE_FALSE(near(VImage::new_from_file(p3.c_str()).getpoint(10, 10), {230, 120, 30}, 8));
+
+    // Pixels in sRGB, but tagged with a CMYK profile that cannot apply to them.
+    const auto wrong = dir.path() / "wrong.tif";
+    VImage cmyk = solid(8, 8, {0, 0, 0}).colourspace(VIPS_INTERPRETATION_CMYK);
+    std::size_t length = 0;
+    const void* profile = cmyk.get_blob("icc-profile-data", &length);
+    VImage tagged = solid(200, 100, {230, 120, 30}).copy();
+    tagged.set("icc-profile-data", nullptr, const_cast<void*>(profile), length);
+    tagged.tiffsave(wrong.c_str());
+    REQUIRE(VImage::new_from_file(wrong.c_str()).get_typeof("icc-profile-data") != 0);
+
+    for (const auto& [input, mime] :
+         {std::pair{p3, "image/jpeg"}, std::pair{wrong, "image/tiff"}}) {
+        INFO(input);
+        auto r = make_image_renditions(input, mime, dir.path() / input.stem(),
+                                       {{"thumb", 100, "webp", 90}, {"web", 200, "jpeg", 95}});
+        INFO((r ? std::string() : r.error().detail));
+        REQUIRE(r.has_value());
+        CHECK(r->info.has_icc_profile);
+        for (const auto& f : r->files) {
+            VImage out = load_checked(f);
+            CHECK(near(out.getpoint(10, 10), {230, 120, 30}, 8));
         }
     }
 }
@@ -317,7 +355,8 @@ TEST_CASE("a WebP is shrunk on load", "[media][image]") {
     kho::test::temp_dir dir;
     const auto input = dir.path() / "in.webp";
     solid(2400, 1600, {30, 160, 60}).webpsave(input.c_str());
-    auto r = make_image_renditions(input, "image/webp", dir.path() / "out", default_image_recipes());
+    auto r =
+        make_image_renditions(input, "image/webp", dir.path() / "out", default_image_recipes());
     INFO((r ? std::string() : r.error().detail));
     REQUIRE(r.has_value());
     CHECK(file_named(*r, "web").width == 2048);
@@ -332,8 +371,9 @@ TEST_CASE("an AVIF goes through the HEIF loader", "[media][image]") {
     kho::test::temp_dir dir;
     const auto input = dir.path() / "in.avif";
     try {
-        solid(256, 128, {240, 200, 20}).heifsave(
-            input.c_str(), VImage::option()->set("compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1));
+        solid(256, 128, {240, 200, 20})
+            .heifsave(input.c_str(),
+                      VImage::option()->set("compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1));
     } catch (const vips::VError& e) {
         WARN("no AVIF encoder here, skipped: " << e.what());
         return;
@@ -376,16 +416,17 @@ TEST_CASE("SVG renders without scripts or external files, within the pixel limit
     // A file next to the input that the drawing tries to pull in.
     solid(50, 50, {255, 0, 0}).pngsave((dir.path() / "secret.png").c_str());
     const auto input = dir.path() / "drawing.svg";
-    write_bytes(input,
-                R"x(<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink")x"
-                R"x( width="200" height="100" onload="alert(1)">)x"
-                R"x(<script>document.write('x')</script>)x"
-                R"x(<rect width="200" height="100" fill="#00ff00"/>)x"
-                R"x(<image x="0" y="0" width="200" height="100" xlink:href="secret.png"/>)x"
-                R"x(<image x="0" y="0" width="200" height="100" href="file:///etc/passwd"/>)x"
-                R"x(</svg>)x");
-    auto r = make_image_renditions(input, "image/svg+xml", dir.path() / "out",
-                                   default_image_recipes());
+    write_bytes(
+        input,
+        R"x(<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink")x"
+        R"x( width="200" height="100" onload="alert(1)">)x"
+        R"x(<script>document.write('x')</script>)x"
+        R"x(<rect width="200" height="100" fill="#00ff00"/>)x"
+        R"x(<image x="0" y="0" width="200" height="100" xlink:href="secret.png"/>)x"
+        R"x(<image x="0" y="0" width="200" height="100" href="file:///etc/passwd"/>)x"
+        R"x(</svg>)x");
+    auto r =
+        make_image_renditions(input, "image/svg+xml", dir.path() / "out", default_image_recipes());
     INFO((r ? std::string() : r.error().detail));
     REQUIRE(r.has_value());
     CHECK(r->info.width == 200);
@@ -394,15 +435,26 @@ TEST_CASE("SVG renders without scripts or external files, within the pixel limit
     CHECK(thumb.height() == 160);
     CHECK(near(thumb.getpoint(160, 80), {0, 255, 0}));  // not the red secret
 
+    // A huge declared size is only rendered at the box size...
     const auto huge = dir.path() / "huge.svg";
-    write_bytes(huge,
-                R"x(<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000">)x"
-                R"x(<rect width="100000" height="100000" fill="#00ff00"/></svg>)x");
-    auto h = make_image_renditions(huge, "image/svg+xml", dir.path() / "huge",
-                                   default_image_recipes());
-    REQUIRE_FALSE(h.has_value());
-    CHECK(h.error().code == errc::unprocessable);
-    CHECK(h.error().detail == "the image is 100000×100000 pixels; the limit is 100 megapixels");
+    write_bytes(huge, R"x(<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000">)x"
+                      R"x(<rect width="100000" height="100000" fill="#00ff00"/></svg>)x");
+    auto h =
+        make_image_renditions(huge, "image/svg+xml", dir.path() / "huge", default_image_recipes());
+    INFO((h ? std::string() : h.error().detail));
+    REQUIRE(h.has_value());
+    CHECK(h->info.width == 100000);
+    CHECK(file_named(*h, "web").width == 2048);
+    CHECK(file_named(*h, "thumb").height == 320);
+
+    // ... and the pixel limit applies to that rendering.
+    image_limits small;
+    small.max_pixels = 1'000'000;
+    auto s = make_image_renditions(input, "image/svg+xml", dir.path() / "small",
+                                   default_image_recipes(), small);
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == errc::unprocessable);
+    CHECK(s.error().detail == "the image is 1600×800 pixels; the limit is 1 megapixel");
 }
 
 TEST_CASE("a PNG header declaring 100000x100000 pixels is refused before decoding",
