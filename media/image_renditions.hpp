@@ -12,7 +12,8 @@
 //              SVG rendered at the target scale
 //   4. fit     vips thumbnail_image into the largest box: EXIF orientation
 //              applied, colour converted to sRGB (embedded ICC profile, or the
-//              built-in CMYK profile for CMYK without one), never enlarged
+//              built-in CMYK profile for CMYK without one), raster never
+//              enlarged (vectors: see image_limits::max_vector_scale)
 //   5. derive  each smaller box from the one above it, in memory
 //   6. encode  explicit jpegsave/webpsave/pngsave with all metadata stripped
 //              (no EXIF, GPS, XMP, IPTC or ICC in any rendition)
@@ -88,7 +89,9 @@ bool has_image_loader(std::string_view sniffed_mime) noexcept;
 // Writes <out_dir>/<name>.<ext> for every recipe (creating out_dir if needed,
 // replacing files of the same name). On any error none of these files is left.
 // Errors:
-// * errc::unsupported_media_type: no loader for `sniffed_mime`;
+// * errc::unsupported_media_type: no loader for `sniffed_mime`, or its loader
+//   is blocked or missing in this process (SVG and PDF unless init_vips()
+//   allowed them);
 // * errc::invalid_parameter: a recipe or limit is malformed (a caller bug);
 // * errc::unprocessable: the file is not what its type says, is truncated or
 //   corrupt, or is larger than `limits` (the detail says which, e.g. "the

@@ -407,7 +407,8 @@ std::string catalogue_csv(const std::vector<export_item>& items) {
         std::string tags;
         for (const auto& t : it.tags) tags += (tags.empty() ? "" : ", ") + t;
         const auto& f = it.files.front();
-        const std::pair<std::string_view, bool> cells[] = {
+        // Owned strings: some cells are temporaries (numbers as text).
+        const std::pair<std::string, bool> cells[] = {
             {it.title, true},       {it.kind, false},       {it.campaign, true},
             {tags, true},           {it.description, true}, {std::to_string(it.version), false},
             {f.path, false},        {f.sha256, false},      {std::to_string(f.size), false},
