@@ -5,6 +5,7 @@
 // the library changes (a new version, an archived poster) and the export is
 // run again, and once more after being killed mid-way.
 
+#include "tests/support/cli_runner.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/people.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -32,12 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct cli_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
 std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
@@ -45,47 +40,19 @@ std::string read_file(const fs::path& p) {
     return ss.str();
 }
 
-// Starts `kho --url <server> --token <admin> args...` with an environment of
-// only PATH and LANG, its output going to `out` and `err`.
+// `kho --url <server> --token <admin> args...`, its output going to files.
 pid_t spawn_kho(const server_process& s, std::vector<std::string> args, const fs::path& out,
                 const fs::path& err) {
-    std::vector<std::string> argv_s{KHO_CLI_PATH, "--url",
-                                    "http://127.0.0.1:" + std::to_string(s.port()), "--token",
-                                    admin_token};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int in = ::open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0) ::_exit(126);
-        ::dup2(in, 0);
-        ::dup2(o, 1);
-        ::dup2(e, 2);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
-int wait_for(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    args.insert(args.begin(),
+                {"--url", "http://127.0.0.1:" + std::to_string(s.port()), "--token", admin_token});
+    return kho::test::spawn_kho(args, out, err);
 }
 
 cli_result kho_as_admin(const server_process& s, const std::vector<std::string>& args) {
     temp_dir logs("kho-export-log");
     const pid_t pid = spawn_kho(s, args, logs.path() / "out", logs.path() / "err");
     cli_result r;
-    r.exit_code = wait_for(pid);
+    r.exit_code = wait_kho(pid);
     r.out = read_file(logs.path() / "out");
     r.err = read_file(logs.path() / "err");
     return r;
@@ -345,7 +312,7 @@ TEST_CASE("an export killed mid-way is completed by running it again", "[cli][ex
     }
     if (!exited) {
         ::kill(pid, SIGKILL);
-        wait_for(pid);
+        wait_kho(pid);
     }
     if (part) {
         // The killed run left its partial download, and a manifest that lists it.

@@ -3,6 +3,7 @@
 // --password-stdin, a given standard input; what it did is then checked
 // through the HTTP API (signing in, GET /api/v1/me, GET /api/v1/users/{id}).
 
+#include "tests/support/cli_runner.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -30,81 +31,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct cli_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs the kho binary with `args`, with an environment of only PATH and
-// LANG (so a KHO_TOKEN of the person running the tests never leaks in), `in`
-// as its standard input, and collects both output streams.
-cli_result run_kho(const std::vector<std::string>& args, const std::string& in = {}) {
-    std::vector<std::string> argv_s{KHO_CLI_PATH};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(in_pipe[0], 0);
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(127);
-    }
-    ::close(in_pipe[0]);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    // Inputs are a line or two: far below the pipe's capacity.
-    REQUIRE(in.size() < 4096);
-    if (!in.empty()) REQUIRE(::write(in_pipe[1], in.data(), in.size()) == ssize_t(in.size()));
-    ::close(in_pipe[1]);
-
-    cli_result r;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&r.out, &r.err};
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    int open_fds = 2;
-    while (open_fds > 0 && std::chrono::steady_clock::now() < deadline) {
-        if (::poll(fds, 2, 1000) < 0) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            char buf[65536];
-            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                sinks[i]->append(buf, static_cast<size_t>(n));
-            } else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    for (auto& f : fds)
-        if (f.fd >= 0) ::close(f.fd);
-    if (open_fds > 0) ::kill(pid, SIGKILL);  // hung: fail loudly below
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
-
 // kho --url <server> --token <admin> args...
 cli_result kho_as_admin(const server_process& s, std::vector<std::string> args,
                         const std::string& in = {}) {
     args.insert(args.begin(),
                 {"--url", "http://127.0.0.1:" + std::to_string(s.port()), "--token", admin_token});
-    return run_kho(args, in);
+    return run_kho(args, cli_options{{}, {}, in});
 }
 
 void write_file(const fs::path& p, const std::string& bytes) {

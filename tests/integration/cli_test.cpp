@@ -2,6 +2,7 @@
 // a child process (KHO_CLI_PATH) with a controlled environment, and its exit
 // code, stdout and stderr are checked. Files are compared by SHA-256.
 
+#include "tests/support/cli_runner.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
@@ -33,74 +34,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct cli_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-using env_list = std::vector<std::pair<std::string, std::string>>;
-
-// Runs the kho binary with `args` in `cwd`, with an environment of only
-// PATH, LANG and `env` (so a KHO_TOKEN of the person running the tests never
-// leaks in), and collects both output streams.
-cli_result run_kho(const std::vector<std::string>& args, const env_list& env = {},
-                   const fs::path& cwd = {}) {
-    std::vector<std::string> argv_s{KHO_CLI_PATH};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
-    for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::string dir = cwd.string();
-
-    int out_pipe[2], err_pipe[2];
-    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (!dir.empty() && ::chdir(dir.c_str()) != 0) ::_exit(126);
-        ::dup2(out_pipe[1], 1);
-        ::dup2(err_pipe[1], 2);
-        ::execve(argv[0], argv.data(), envp.data());
-        ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-
-    cli_result r;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&r.out, &r.err};
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    int open_fds = 2;
-    while (open_fds > 0 && std::chrono::steady_clock::now() < deadline) {
-        if (::poll(fds, 2, 1000) < 0) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-            char buf[65536];
-            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                sinks[i]->append(buf, static_cast<size_t>(n));
-            } else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    for (auto& f : fds)
-        if (f.fd >= 0) ::close(f.fd);
-    if (open_fds > 0) ::kill(pid, SIGKILL);  // hung: fail loudly below
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
-
 std::string url_of(const server_process& s) {
     return "http://127.0.0.1:" + std::to_string(s.port());
 }
@@ -109,7 +42,7 @@ std::string url_of(const server_process& s) {
 cli_result kho_as_admin(const server_process& s, std::vector<std::string> args,
                         const fs::path& cwd = {}) {
     args.insert(args.begin(), {"--url", url_of(s), "--token", admin_token});
-    return run_kho(args, {}, cwd);
+    return run_kho(args, cli_options{{}, cwd, {}});
 }
 
 void write_file(const fs::path& p, const std::string& bytes) {
@@ -238,12 +171,12 @@ TEST_CASE("kho uploads, lists, shows and downloads assets with Vietnamese names"
     }
 
     SECTION("status counts the stored blobs") {
-        auto status = run_kho({"status"}, {{"KHO_URL", url_of(server)}});
+        auto status = run_kho({"status"}, cli_options{{{"KHO_URL", url_of(server)}}, {}, {}});
         REQUIRE(status.exit_code == 0);
         CHECK(status.out.find("ready   yes") != std::string::npos);
         CHECK(status.out.find("blobs   2") != std::string::npos);
         auto as_json =
-            json::parse(run_kho({"status", "--json"}, {{"KHO_URL", url_of(server)}}).out);
+            json::parse(run_kho({"status", "--json"}, cli_options{{{"KHO_URL", url_of(server)}}, {}, {}}).out);
         CHECK(as_json["blob_bytes"] == poster.size() + document.size());
     }
 
@@ -401,13 +334,13 @@ TEST_CASE("kho without a token is a usage error", "[cli]") {
     CHECK(r.err.find("KHO_TOKEN") != std::string::npos);
     CHECK(lines_of(r.err).size() == 1);
 
-    auto up = run_kho({"upload", "a.png"}, {{"KHO_URL", "http://127.0.0.1:1"}});
+    auto up = run_kho({"upload", "a.png"}, cli_options{{{"KHO_URL", "http://127.0.0.1:1"}}, {}, {}});
     CHECK(up.exit_code == 2);
     CHECK(up.err.find("token") != std::string::npos);
 }
 
 TEST_CASE("kho reports other usage errors with exit code 2", "[cli]") {
-    const env_list env{{"KHO_TOKEN", admin_token}, {"KHO_URL", "http://127.0.0.1:1"}};
+    const cli_options env{{{"KHO_TOKEN", admin_token}, {"KHO_URL", "http://127.0.0.1:1"}}, {}, {}};
     CHECK(run_kho({"ls", "--kind", "poem"}, env).exit_code == 2);
     CHECK(run_kho({"frobnicate"}, env).exit_code == 2);
     CHECK(run_kho({}, env).exit_code == 2);
