@@ -15,7 +15,7 @@ packages=(
   libvips-dev libavformat-dev libavcodec-dev libavfilter-dev
   libswscale-dev libswresample-dev libavutil-dev
   # tests and benchmarks
-  curl ffmpeg libvips-tools nginx-light wrk hyperfine openssl
+  curl ffmpeg libvips-tools imagemagick nginx-light wrk hyperfine openssl
   file unzip zip p7zip-full procps
 )
 

@@ -4,6 +4,7 @@
 // with resource limits, a deadline and no inherited descriptors.
 //
 //   kho-worker --kind image --input BLOB --type MIME --out DIR [--max-pixels N]
+//              [--recipes thumb,preview]   (default: every recipe of the kind)
 //
 // Prints one JSON object on stdout:
 //   {"ok": true, "info": {...}, "renditions": [{"name", "file", "content_type",
@@ -40,6 +41,7 @@ int refuse(const std::string& why, bool retryable) {
 int main(int argc, char** argv) {
     std::string kind, input, type, out;
     std::uint64_t max_pixels = 100'000'000;
+    std::string only;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string_view k = argv[i];
         std::string v = argv[i + 1];
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
         else if (k == "--type") type = v;
         else if (k == "--out") out = v;
         else if (k == "--max-pixels") max_pixels = std::strtoull(v.c_str(), nullptr, 10);
+        else if (k == "--recipes") only = "," + v + ",";
         else return refuse("unknown argument " + std::string(k), false);
     }
     if (kind.empty() || input.empty() || type.empty() || out.empty())
@@ -58,8 +61,12 @@ int main(int argc, char** argv) {
             return refuse(init.error().detail, true);
         kho::media::image_limits limits;
         limits.max_pixels = max_pixels;
-        auto made = kho::media::make_image_renditions(input, type, out,
-                                                      kho::media::default_image_recipes(), limits);
+        auto recipes = kho::media::default_image_recipes();
+        if (!only.empty())
+            std::erase_if(recipes, [&](const auto& r) {
+                return only.find("," + r.name + ",") == std::string::npos;
+            });
+        auto made = kho::media::make_image_renditions(input, type, out, recipes, limits);
         if (!made) {
             auto code = made.error().code;
             bool refused = code == kho::errc::unprocessable ||
