@@ -234,3 +234,55 @@ TEST_CASE("queued jobs survive kill -9 and run after the restart", "[media][inte
         CHECK((*find(v["renditions"], "thumb"))["state"] == "done");
     }
 }
+
+TEST_CASE("hostile files are refused at upload or fail their own job", "[media][integration]") {
+    server_process server(with_args({"--media-retry-delay", "0"}));
+    http_client c(server.port());
+    auto post = [&](const std::string& name, const std::string& bytes) {
+        return c.request("POST", "/api/v1/assets?title=x&filename=" + name,
+                         auth({{"Content-Type", "application/octet-stream"}}), bytes);
+    };
+    // Refused at upload: the sniffed type is not a material kho takes (415),
+    // whatever the name says; nothing is stored.
+    const std::pair<const char*, std::string> refused[] = {
+        {"trang.png", "<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"},
+        {"anh.jpg", "push graphic-context\nviewbox 0 0 640 480\nimage over 0,0 0,0 'https://x/y.png'\n"
+                    "pop graphic-context\n"},
+        {"video.mp4", "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nfile:///etc/passwd\n"
+                      "#EXT-X-ENDLIST\n"},
+        {"video.mov", "ffconcat version 1.0\nfile '/etc/passwd'\n"},
+        {"ngau-nhien.mp4", std::string("\x01\x02\x03\x04\xfe\xfd\xfc\xfb\x00\x7f", 10) +
+                               std::string(4096, '\x5a')},
+    };
+    for (const auto& [name, bytes] : refused) {
+        INFO(name);
+        check_problem(post(name, bytes), 415, "unsupported_media_type");
+    }
+    auto empty = post("rong.png", "");
+    INFO(empty.body);
+    CHECK(empty.status >= 400);
+    CHECK(empty.status < 500);
+    auto listed = json_of(c.request("GET", "/api/v1/assets", auth()));
+    CHECK(listed["items"].empty());
+
+    // An SVG with script and onload is stored, its original is served only as
+    // a sandboxed attachment, and its renditions are plain raster images.
+    const std::string svg =
+        R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" onload="alert(1)">)svg"
+        R"svg(<script>alert(document.cookie)</script>)svg"
+        R"svg(<rect width="200" height="100" fill="#c00"/></svg>)svg";
+    auto stored = post("ap-phich.svg", svg);
+    REQUIRE(stored.status == 201);
+    auto id = json_of(stored)["id"].get<std::string>();
+    auto original = c.request("GET", "/api/v1/assets/" + id + "/original", auth());
+    REQUIRE(original.status == 200);
+    CHECK(original.header("Content-Disposition").value_or("").starts_with("attachment"));
+    CHECK(original.header("Content-Security-Policy").value_or("").find("sandbox") !=
+          std::string::npos);
+    auto v = settled(c, id);
+    auto* thumb = find(v["renditions"], "thumb");
+    REQUIRE(thumb != nullptr);
+    CHECK((*thumb)["state"] == "done");
+    CHECK((*thumb)["content_type"] == "image/webp");
+    CHECK(c.request("GET", "/healthz", {}).status == 200);
+}
