@@ -30,14 +30,14 @@ result<job_state> parse_job_state(std::string_view s) {
 
 std::optional<std::string> media_job_kind(std::string_view t) {
     if (t == "application/pdf" || t.starts_with("image/")) return std::string("image");
-    // Video and audio recipes (FFmpeg) come next; until they exist their
-    // versions get no job rather than a job bound to fail.
+    if (t.starts_with("video/")) return std::string("video");
+    if (t.starts_with("audio/")) return std::string("audio");
     return std::nullopt;
 }
 
 const std::vector<std::string>& planned_renditions(std::string_view kind) {
     static const std::vector<std::string> image{"thumb", "preview", "preview_jpeg", "web"};
-    static const std::vector<std::string> video{"thumb", "preview", "video_720p"};
+    static const std::vector<std::string> video{"thumb", "preview", "preview_jpeg", "video_720p"};
     static const std::vector<std::string> audio{"thumb", "audio_m4a", "audio_mp3", "waveform"};
     static const std::vector<std::string> none;
     if (kind == "image") return image;

@@ -4,6 +4,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
+#include <libavutil/log.h>
 }
 
 namespace kho::media {
@@ -15,6 +16,10 @@ struct dict_guard {
 };
 
 }  // namespace
+
+void quiet_av_logs() {
+    av_log_set_level(AV_LOG_ERROR);
+}
 
 std::string av_error_text(int code) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = {};
@@ -52,7 +57,15 @@ int av_input::io_open(AVFormatContext* s, AVIOContext** pb, const char* url, int
     auto* self = static_cast<av_input*>(s->opaque);
     if (!self || self->opens_ > 0) return AVERROR(EPERM);
     ++self->opens_;
-    return avio_open2(pb, url, flags, &s->interrupt_callback, options);
+    // avio_open2() does not know the context's protocol_whitelist (FFmpeg's
+    // own io_open passes it on): without it a name such as "concat:a|b" or
+    // "pipe:0" would be opened as the protocol it names.
+    AVDictionary* local = nullptr;
+    AVDictionary** opts = options ? options : &local;
+    av_dict_set(opts, "protocol_whitelist", s->protocol_whitelist, 0);
+    const int rc = avio_open2(pb, url, flags, &s->interrupt_callback, opts);
+    av_dict_free(&local);
+    return rc;
 }
 
 result<std::unique_ptr<av_input>> av_input::open(const std::filesystem::path& file,

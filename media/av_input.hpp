@@ -65,6 +65,10 @@ class av_input {
                        AVDictionary** options);
 };
 
+// Keeps FFmpeg's log to errors (filters such as ebur128 print summaries at
+// info level); a worker calls it once at start.
+void quiet_av_logs();
+
 // "Invalid data found when processing input" for an AVERROR code.
 std::string av_error_text(int code);
 

@@ -141,7 +141,8 @@ void media_supervisor::run(const job& j) {
     auto cleanup = [&] { fs::remove_all(out, ec); };
     auto done = spawn({options_.worker.string(), "--kind", j.kind, "--input", input.string(),
                        "--type", j.content_type, "--out", out.string(), "--max-pixels",
-                       std::to_string(options_.max_pixels)});
+                       std::to_string(options_.max_pixels), "--deadline",
+                       std::to_string(options_.timeout.count())});
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {  // killed by stop(): runs again at the next start

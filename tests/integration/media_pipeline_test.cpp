@@ -286,3 +286,51 @@ TEST_CASE("hostile files are refused at upload or fail their own job", "[media][
     CHECK((*thumb)["content_type"] == "image/webp");
     CHECK(c.request("GET", "/healthz", {}).status == 200);
 }
+
+TEST_CASE("a video gets a poster and a 720p MP4, a podcast its normalized audio and waveform",
+          "[media][integration]") {
+    temp_dir dir;
+    auto video = dir.path() / "clip.mp4";
+    auto podcast = dir.path() / "podcast.wav";
+    REQUIRE(std::system(("ffmpeg -v error -f lavfi -i testsrc2=size=1920x1080:rate=25:duration=2 "
+                         "-f lavfi -i sine=frequency=440:duration=2 -c:v libx264 -preset ultrafast "
+                         "-c:a aac -shortest " + video.string()).c_str()) == 0);
+    REQUIRE(std::system(("ffmpeg -v error -f lavfi -i \"sine=frequency=220:duration=3,volume=0.03\" " +
+                         podcast.string()).c_str()) == 0);
+    server_process server;
+    http_client c(server.port());
+    auto vid = upload(c, read_file(video), "video/mp4", "Video%20b%C3%A0i%20gi%E1%BA%A3ng");
+    auto aud = upload(c, read_file(podcast), "audio/wav", "Podcast");
+
+    auto v = settled(c, vid);
+    INFO(v.dump());
+    auto* mp4 = find(v["renditions"], "video_720p");
+    REQUIRE(mp4 != nullptr);
+    REQUIRE((*mp4)["state"] == "done");
+    CHECK((*mp4)["width"] == 1280);
+    CHECK((*mp4)["height"] == 720);
+    CHECK((*mp4)["content_type"] == "video/mp4");
+    CHECK((*find(v["renditions"], "thumb"))["state"] == "done");
+    CHECK(v["media"]["video_codec"] == "h264");
+    // Served inline, and seekable: a range from the middle.
+    auto part = c.request("GET", "/api/v1/assets/" + vid + "/renditions/video_720p",
+                          auth({{"Range", "bytes=1000-1999"}}));
+    CHECK(part.status == 206);
+    CHECK(part.body.size() == 1000);
+    auto whole = c.request("GET", "/api/v1/assets/" + vid + "/renditions/video_720p", auth());
+    CHECK(whole.header("Content-Disposition").value_or("").starts_with("inline"));
+    // faststart: the index comes before the media data.
+    CHECK(whole.body.find("moov") < whole.body.find("mdat"));
+
+    auto a = settled(c, aud);
+    INFO(a.dump());
+    for (const char* name : {"audio_m4a", "audio_mp3", "waveform", "thumb"}) {
+        auto* r = find(a["renditions"], name);
+        REQUIRE(r != nullptr);
+        CHECK((*r)["state"] == "done");
+    }
+    CHECK(a["media"]["normalization"] == "linear");
+    auto wave = c.request("GET", "/api/v1/assets/" + aud + "/renditions/waveform", auth());
+    REQUIRE(wave.status == 200);
+    CHECK(json_of(wave)["points"].size() == 1000);
+}
