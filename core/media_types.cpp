@@ -6,7 +6,7 @@
 namespace kho {
 namespace {
 
-constexpr std::array<media_type_info, 18> k_allowed{{
+constexpr std::array<media_type_info, 19> k_allowed{{
     {"image/jpeg", "jpg", media_family::image},
     {"image/png", "png", media_family::image},
     {"image/webp", "webp", media_family::image},
@@ -22,19 +22,19 @@ constexpr std::array<media_type_info, 18> k_allowed{{
     {"video/x-matroska", "mkv", media_family::video},
     {"audio/mpeg", "mp3", media_family::audio},
     {"audio/mp4", "m4a", media_family::audio},
+    {"audio/aac", "aac", media_family::audio},  // raw ADTS AAC, not in an MP4 box
     {"audio/wav", "wav", media_family::audio},
     {"audio/ogg", "ogg", media_family::audio},
     {"audio/flac", "flac", media_family::audio},
 }};
 
 // libmagic and browsers use several names for some of these.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 14> k_aliases{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 13> k_aliases{{
     {"image/heif", "image/heic"},
     {"image/heic-sequence", "image/heic"},
     {"image/svg", "image/svg+xml"},
     {"audio/x-m4a", "audio/mp4"},
-    {"audio/aac", "audio/mp4"},
-    {"audio/x-hx-aac-adts", "audio/mp4"},
+    {"audio/x-hx-aac-adts", "audio/aac"},
     {"audio/x-wav", "audio/wav"},
     {"audio/vnd.wave", "audio/wav"},
     {"audio/x-flac", "audio/flac"},

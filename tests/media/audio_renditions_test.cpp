@@ -1,4 +1,5 @@
 #include "media/audio_renditions.hpp"
+#include "media/type_sniffer.hpp"
 
 #include "tests/support/temp_dir.hpp"
 
@@ -549,4 +550,23 @@ TEST_CASE("damaged files end in renditions or a refusal, never a crash", "[media
             CHECK(r.error().code == errc::unprocessable);
         }
     }
+}
+
+// Raw AAC (ADTS, no MP4 box) is sniffed as audio/aac and read with the aac
+// demuxer, not forced through the MP4 one.
+TEST_CASE("a raw ADTS .aac file is sniffed as audio/aac and normalized", "[media][audio]") {
+    start_vips();
+    const auto& in = inputs();
+    kho::test::temp_dir dir("kho-adts");
+    const auto aac = dir.path() / "ban-tin.aac";
+    ffmpeg("-i " + quoted(in.quiet_wav) + " -c:a aac -b:a 96k -f adts " + quoted(aac));
+    auto type = kho::media::sniff(bytes_of(aac).substr(0, kho::media::sniff_bytes));
+    REQUIRE(type.has_value());
+    CHECK(type->mime == "audio/aac");
+    const auto out = dir.path() / "out";
+    auto r = kho::media::make_audio_renditions(aac, type->mime, out);
+    INFO((r ? std::string() : r.error().detail));
+    REQUIRE(r.has_value());
+    CHECK(r->info.codec == "aac");
+    CHECK(r->files.size() == 4);
 }
