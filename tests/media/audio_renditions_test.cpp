@@ -1,6 +1,7 @@
 #include "media/audio_renditions.hpp"
 #include "media/type_sniffer.hpp"
 
+#include "tests/support/media_commands.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -43,40 +44,11 @@ void start_vips() {
     REQUIRE(r.has_value());
 }
 
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
-}
+using kho::test::ffmpeg;
+using kho::test::probe;
+using kho::test::quoted;
+using kho::test::run;
 
-// Runs a shell command; its stdout (and stderr with `with_stderr`) and exit code.
-struct command_output {
-    int status = -1;
-    std::string text;
-};
-
-command_output run(const std::string& command, bool with_stderr = false) {
-    command_output out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(
-        ::popen((command + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r"), ::pclose);
-    if (!pipe) return out;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.text.append(buf, n);
-    out.status = ::pclose(pipe.release());
-    return out;
-}
-
-void ffmpeg(const std::string& args) {
-    auto r = run("ffmpeg -nostdin -v error -y " + args, true);
-    INFO("ffmpeg " << args << "\n" << r.text);
-    REQUIRE(r.status == 0);
-}
-
-nlohmann::json probe(const fs::path& file) {
-    auto r = run("ffprobe -v error -show_streams -show_format -of json " + quoted(file));
-    INFO(file << ": " << r.text);
-    REQUIRE(r.status == 0);
-    return nlohmann::json::parse(r.text);
-}
 
 double probed_duration(const fs::path& file) {
     return std::stod(probe(file)["format"]["duration"].get<std::string>());

@@ -1,6 +1,7 @@
 #include "media/video_renditions.hpp"
 
 #include "media/av_input.hpp"
+#include "tests/support/media_commands.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -45,45 +46,16 @@ void start_vips() {
     REQUIRE(r.has_value());
 }
 
-std::string quoted(const fs::path& p) {
-    return "'" + p.string() + "'";
-}
-
-struct command_output {
-    int status = -1;
-    std::string text;
-};
-
-// Runs a shell command; its stdout (and stderr with `with_stderr`) and exit status.
-command_output run(const std::string& command, bool with_stderr = false) {
-    command_output out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(
-        ::popen((command + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r"), ::pclose);
-    if (!pipe) return out;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.text.append(buf, n);
-    out.status = ::pclose(pipe.release());
-    return out;
-}
-
-void ffmpeg(const std::string& args) {
-    auto r = run("ffmpeg -nostdin -v error -y " + args, true);
-    INFO("ffmpeg " << args << "\n" << r.text);
-    REQUIRE(r.status == 0);
-}
+using kho::test::ffmpeg;
+using kho::test::probe;
+using kho::test::quoted;
+using kho::test::run;
 
 bool has_encoder(const std::string& name) {
     auto r = run("ffmpeg -hide_banner -encoders");
     return r.text.find(" " + name + " ") != std::string::npos;
 }
 
-json probe(const fs::path& file) {
-    auto r = run("ffprobe -v error -show_streams -show_format -of json " + quoted(file));
-    INFO(file << ": " << r.text);
-    REQUIRE(r.status == 0);
-    return json::parse(r.text);
-}
 
 double number(const json& j) {
     return std::stod(j.get<std::string>());
