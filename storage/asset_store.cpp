@@ -369,17 +369,8 @@ result<asset_page> asset_store::list(const asset_filter& filter,
     if (!prefix.empty()) family = h[cf::asset_index];
 
     std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), family));
-    if (after) {
-        std::string start = prefix + std::string(after->raw());
-        it->SeekForPrev(start);
-        if (it->Valid() && it->key().ToStringView() == start) it->Prev();
-    } else if (prefix.empty()) {
-        it->SeekToLast();
-    } else {
-        auto upper = prefix_successor(prefix);
-        it->SeekForPrev(upper);
-        if (it->Valid() && it->key().ToStringView() == upper) it->Prev();
-    }
+    seek_newest_first(*it, prefix,
+                      after ? std::optional<std::string_view>(after->raw()) : std::nullopt);
 
     asset_page page;
     // A sparse filter must not turn one request into a full scan: after this

@@ -4,6 +4,7 @@
 #include "storage/rocks.hpp"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
@@ -49,6 +50,22 @@ rocksdb::WriteOptions sync_write() {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     return wo;
+}
+
+void seek_newest_first(rocksdb::Iterator& it, std::string_view prefix,
+                       std::optional<std::string_view> after) {
+    if (after) {
+        std::string start(prefix);
+        start.append(*after);
+        it.SeekForPrev(start);
+        if (it.Valid() && it.key().ToStringView() == start) it.Prev();
+    } else if (prefix.empty()) {
+        it.SeekToLast();
+    } else {
+        auto upper = prefix_successor(prefix);
+        it.SeekForPrev(upper);
+        if (it.Valid() && it.key().ToStringView() == upper) it.Prev();
+    }
 }
 
 error to_error(const rocksdb::Status& s, std::string_view what) {

@@ -271,15 +271,8 @@ result<job_page> job_queue::list(const job_filter& f, const std::optional<std::s
     std::string prefix = f.state ? state_prefix(*f.state) : std::string();
     rocksdb::ColumnFamilyHandle* family = f.state ? h[cf::job_index] : h[cf::jobs];
     std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), family));
-    if (after) {
-        std::string start = prefix + std::string(after->raw());
-        it->SeekForPrev(start);
-        if (it->Valid() && it->key().ToStringView() == start) it->Prev();
-    } else if (prefix.empty()) {
-        it->SeekToLast();
-    } else {
-        it->SeekForPrev(prefix_successor(prefix));
-    }
+    seek_newest_first(*it, prefix,
+                      after ? std::optional<std::string_view>(after->raw()) : std::nullopt);
     job_page page;
     std::size_t budget = limit * 50 + 2000;
     std::optional<ulid> last_seen;

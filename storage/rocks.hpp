@@ -9,6 +9,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,13 @@ struct database::impl {
 // Write options for every change: synchronous, so that the 201 follows a
 // durable commit.
 rocksdb::WriteOptions sync_write();
+
+// Positions `it` on the newest (last) key under `prefix` for a newest-first
+// walk with Prev(): just before the key prefix + `after` when a page cursor
+// is given, else on the last key of the prefix (or of the family when the
+// prefix is empty). Keys under the prefix end in a time-ordered id.
+void seek_newest_first(rocksdb::Iterator& it, std::string_view prefix,
+                       std::optional<std::string_view> after);
 
 // Maps a RocksDB status to a kho error (NotFound -> not_found, NoSpace ->
 // insufficient_storage, anything else -> internal with the message).

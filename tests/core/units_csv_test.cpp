@@ -1,4 +1,5 @@
 #include "core/units_csv.hpp"
+#include "tests/support/units_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,26 +15,8 @@ namespace {
 
 const std::string k_bom = "\xEF\xBB\xBF";
 
-const std::vector<std::string> k_provinces = {
-    "Hà Nội",      "Huế",         "Hải Phòng", "Đà Nẵng",    "Thành phố Hồ Chí Minh",
-    "Cần Thơ",     "Tuyên Quang", "Cao Bằng",  "Lai Châu",   "Lào Cai",
-    "Thái Nguyên", "Điện Biên",   "Lạng Sơn",  "Sơn La",     "Phú Thọ",
-    "Bắc Ninh",    "Quảng Ninh",  "Hưng Yên",  "Ninh Bình",  "Thanh Hóa",
-    "Nghệ An",     "Hà Tĩnh",     "Quảng Trị", "Quảng Ngãi", "Gia Lai",
-    "Khánh Hòa",   "Lâm Đồng",    "Đắk Lắk",   "Đồng Nai",   "Tây Ninh",
-    "Vĩnh Long",   "Đồng Tháp",   "Cà Mau",    "An Giang",
-};
-
-unit make_unit(std::string code, std::string name, std::string parent = {},
-               std::string province = {}, education_level level = education_level::none) {
-    unit u;
-    u.code = std::move(code);
-    u.name = std::move(name);
-    u.parent_code = std::move(parent);
-    u.province = std::move(province);
-    u.level = level;
-    return u;
-}
+using kho::test::k_provinces;
+using kho::test::make_unit;
 
 // Errors as "line: message" lines, for readable failures.
 std::string describe(const std::vector<csv_row_error>& errors) {

@@ -4,6 +4,7 @@
 #include "storage/database.hpp"
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/units_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -39,26 +40,8 @@ constexpr kho::unix_ms k_start = 1764133332000;
 
 const audit_context k_admin{"01JDQ5ZJ8Y0000000000000000", "203.113.130.7"};
 
-const std::vector<std::string> k_provinces = {
-    "Hà Nội",      "Huế",         "Hải Phòng", "Đà Nẵng",    "Thành phố Hồ Chí Minh",
-    "Cần Thơ",     "Tuyên Quang", "Cao Bằng",  "Lai Châu",   "Lào Cai",
-    "Thái Nguyên", "Điện Biên",   "Lạng Sơn",  "Sơn La",     "Phú Thọ",
-    "Bắc Ninh",    "Quảng Ninh",  "Hưng Yên",  "Ninh Bình",  "Thanh Hóa",
-    "Nghệ An",     "Hà Tĩnh",     "Quảng Trị", "Quảng Ngãi", "Gia Lai",
-    "Khánh Hòa",   "Lâm Đồng",    "Đắk Lắk",   "Đồng Nai",   "Tây Ninh",
-    "Vĩnh Long",   "Đồng Tháp",   "Cà Mau",    "An Giang",
-};
-
-unit make_unit(std::string code, std::string name, std::string parent = {},
-               std::string province = {}, education_level level = education_level::none) {
-    unit u;
-    u.code = std::move(code);
-    u.name = std::move(name);
-    u.parent_code = std::move(parent);
-    u.province = std::move(province);
-    u.level = level;
-    return u;
-}
+using kho::test::k_provinces;
+using kho::test::make_unit;
 
 // A database, an audit log and a unit store with a clock the test moves by
 // hand. close() + open() simulates a restart.
