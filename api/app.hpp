@@ -27,6 +27,7 @@ namespace kho::storage {
 class asset_store;
 class audit_log;
 class blob_store;
+class catalog_index;
 class comment_store;
 class job_queue;
 class token_store;
@@ -69,6 +70,7 @@ struct app {
     storage::audit_log& audit;
     storage::comment_store& comments;
     storage::job_queue& jobs;
+    storage::catalog_index& catalog;
     kho::login_throttle& throttle;
     kho::clock clock;  // the time that policy decisions (validity windows) use
     metrics_registry& metrics;

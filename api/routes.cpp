@@ -1,5 +1,6 @@
 #include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
+#include "api/catalog_handler.hpp"
 #include "api/published_handler.hpp"
 #include "api/renditions_handler.hpp"
 #include "api/reviews_handler.hpp"
@@ -24,6 +25,7 @@ router make_router() {
     add_review_routes(r);
     add_published_routes(r);
     add_rendition_routes(r);
+    add_catalog_routes(r);
     return r;
 }
 

@@ -12,6 +12,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev librocksdb-dev nlohmann-json3-dev catch2 libssl-dev
   libmagic-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev libarchive-dev libcurl4-openssl-dev
+  libcmark-dev zlib1g-dev
   libvips-dev libavformat-dev libavcodec-dev libavfilter-dev
   libswscale-dev libswresample-dev libavutil-dev
   # tests and benchmarks

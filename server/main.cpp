@@ -10,6 +10,7 @@
 #include "server/io_context_pool.hpp"
 #include "core/login_throttle.hpp"
 #include "storage/asset_store.hpp"
+#include "storage/catalog_index.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/comment_store.hpp"
 #include "storage/job_queue.hpp"
@@ -86,6 +87,12 @@ int main(int argc, char** argv) {
                                        .count(),
                                    3'600'000});
     assets.set_job_queue(&jobs);
+    storage::catalog_index catalog(**db);
+    if (auto indexed = catalog.open(); !indexed)
+        return fail(indexed.error(), "cannot open the catalog index");
+    else
+        spdlog::info("catalog: {} assets indexed", *indexed);
+    assets.set_catalog(&catalog);
     storage::token_store tokens(
         **db, audit, kho::clock(),
         storage::session_limits{
@@ -115,7 +122,7 @@ int main(int argc, char** argv) {
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
     spdlog::info("credentials: removed {} ended sessions and tokens", tokens.sweep_expired());
     api::app app{assets,   **blobs,  tokens,   uploads,      users,
-                 units,    audit,    comments, jobs,         throttle,
+                 units,    audit,    comments, jobs,         catalog,      throttle,
                  kho::clock(), metrics, blocking.get_executor(), {}, {}};
     app.limits.secure_cookies = cfg.secure_cookies;
     app.limits.max_upload_bytes = cfg.max_upload_bytes;

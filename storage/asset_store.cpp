@@ -2,6 +2,7 @@
 
 #include "core/sha256.hpp"
 #include "storage/audit_log.hpp"
+#include "storage/catalog_index.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
@@ -115,6 +116,38 @@ audit_entry asset_store::entry_for(const audit_context& who, std::string action,
     return e;
 }
 
+struct asset_store::catalog_change {
+    catalog_index* index = nullptr;
+    std::optional<std::shared_lock<std::shared_mutex>> guard;
+    std::shared_ptr<const catalog_doc> doc;
+    // After the commit.
+    void publish() {
+        if (index && doc) index->publish(std::move(doc));
+    }
+};
+
+asset_store::catalog_change asset_store::stage_catalog(
+    rocksdb::WriteBatch& batch, const asset& a, const std::vector<asset_version>& changed) const {
+    catalog_change c;
+    if (!catalog_) return c;
+    c.index = catalog_;
+    c.guard.emplace(catalog_->write_guard());
+    std::vector<asset_version> versions;
+    if (auto stored = list_versions(a.id)) versions = std::move(*stored);
+    for (const auto& v : changed) {
+        auto it = std::find_if(versions.begin(), versions.end(),
+                               [&](const asset_version& x) { return x.number == v.number; });
+        if (it == versions.end())
+            versions.push_back(v);
+        else
+            *it = v;
+    }
+    std::sort(versions.begin(), versions.end(),
+              [](const auto& x, const auto& y) { return x.number < y.number; });
+    c.doc = catalog_->stage(batch, a, versions);
+    return c;
+}
+
 std::uint64_t asset_store::cache_generation() const {
     std::lock_guard lock(cache_mutex_);
     return generation_;
@@ -218,8 +251,10 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     e.detail = {{"title", a.meta.title}, {"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, a.id, v).has_value();
+    auto catalog = stage_catalog(batch, a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
+    catalog.publish();
     if (queued) jobs_->notify();
     return std::pair{std::move(a), std::move(v)};
 }
@@ -259,8 +294,10 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     e.detail = {{"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, id, v).has_value();
+    auto catalog = stage_catalog(batch, *a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
+    catalog.publish();
     if (queued) jobs_->notify();
     invalidate(id);
     return v;
@@ -426,8 +463,10 @@ result<asset> asset_store::update(const ulid& id, std::uint64_t expected_revisio
     auto e = entry_for(who, "asset.updated", "asset:" + id.to_string());
     e.detail = {{"revision", a->revision}};
     audit_.append(batch, e);
+    auto catalog = stage_catalog(batch, *a, {});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "update asset");
+    catalog.publish();
     invalidate(id);
     return a;
 }
@@ -465,8 +504,10 @@ result<asset> asset_store::put_record(asset a, std::string_view what, audit_entr
     rocksdb::WriteBatch batch;
     batch.Put(h[cf::assets], a.id.raw(), encode_record(a));
     audit_.append(batch, entry);
+    auto catalog = stage_catalog(batch, a, {});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, what);
+    catalog.publish();
     invalidate(a.id);
     return a;
 }
@@ -535,8 +576,14 @@ result<void> asset_store::purge(const ulid& id, const audit_context& who) {
                         encode_counter(-static_cast<std::int64_t>(d.second)));
         }
     }
+    std::optional<std::shared_lock<std::shared_mutex>> catalog_guard;
+    if (catalog_) {
+        catalog_guard.emplace(catalog_->write_guard());
+        catalog_->stage_remove(batch, id);
+    }
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "purge asset");
+    if (catalog_) catalog_->unpublish(id);
     invalidate(id, a->version_count);
     // Metadata no longer refers to these blobs; removing the files may fail
     // without harm (gc finds them later).
@@ -706,6 +753,7 @@ result<asset_version> asset_store::transition(const ulid& id, std::uint32_t n,
     }
     audit_.append(batch, e);
 
+    std::vector<asset_version> changed{*v};
     // One approved version per asset: the one approved before is superseded.
     if (t.action == workflow_action::approve) {
         auto all = list_versions(id);
@@ -721,13 +769,16 @@ result<asset_version> asset_store::transition(const ulid& id, std::uint32_t n,
                                       "asset:" + id.to_string() + "/v" + std::to_string(older.number));
             archived.comment = older.review_comment;
             audit_.append(batch, archived);
+            changed.push_back(older);
         }
     }
     a->revision += 1;
     a->updated_at = now;
     batch.Put(h[cf::assets], id.raw(), encode_record(*a));
+    auto catalog = stage_catalog(batch, *a, changed);
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit transition");
+    catalog.publish();
     invalidate(id, a->version_count);
     return v;
 }

@@ -35,6 +35,7 @@ namespace kho::storage {
 
 class database;
 class audit_log;
+class catalog_index;
 class job_queue;
 
 struct asset_filter {
@@ -116,6 +117,10 @@ class asset_store {
     // renditions, in the version's own WriteBatch.
     void set_job_queue(job_queue* jobs) noexcept { jobs_ = jobs; }
 
+    // Keeps the catalog's search index in every change's WriteBatch (and its
+    // in-memory documents current after the commit).
+    void set_catalog(catalog_index* catalog) noexcept { catalog_ = catalog; }
+
     // Stores a job's renditions (deduplicated blobs, one reference each)
     // and marks the job done, in one commit. A rendition of the same name
     // made before is replaced (its blob reference dropped). errc::not_found
@@ -190,6 +195,13 @@ class asset_store {
     result<asset> put_record(asset a, std::string_view what, audit_entry entry);
     audit_entry entry_for(const audit_context& who, std::string action, std::string target) const;
 
+    // The catalog index's part of a change: hold the guard from staging to
+    // publishing. `changed` overrides the stored versions of the same number
+    // (and adds new ones).
+    struct catalog_change;
+    catalog_change stage_catalog(rocksdb::WriteBatch& batch, const asset& a,
+                                 const std::vector<asset_version>& changed) const;
+
     // Decoded records of recently read assets and versions: a download reads
     // both, and decoding JSON was the largest cost of a small download.
     // Every change erases the asset's entries after its commit and bumps
@@ -205,6 +217,7 @@ class asset_store {
     blob_store& blobs_;
     audit_log& audit_;
     job_queue* jobs_ = nullptr;
+    catalog_index* catalog_ = nullptr;
     kho::clock clock_;
     ulid_generator ids_;
     mutable std::array<std::mutex, 64> asset_locks_;

@@ -13,14 +13,20 @@
 namespace kho::storage {
 namespace {
 
-// Adds signed 64-bit counters: reference counts and statistics are updated
-// inside WriteBatches without a read-modify-write.
+// Adds signed 64-bit counters: reference counts, statistics and usage
+// counters are updated inside WriteBatches without a read-modify-write. A
+// value is one or more int64 little-endian; they add element-wise (a
+// shorter operand counts as zeros), so a single counter is the one-element
+// case.
 class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
   public:
     bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
                std::string* new_value, rocksdb::Logger*) const override {
-        std::int64_t base = existing ? decode_counter(existing->ToStringView()) : 0;
-        *new_value = encode_counter(base + decode_counter(value.ToStringView()));
+        auto base = existing ? decode_counters(existing->ToStringView()) : std::vector<std::int64_t>{};
+        auto add = decode_counters(value.ToStringView());
+        if (base.size() < add.size()) base.resize(add.size(), 0);
+        for (std::size_t i = 0; i < add.size(); ++i) base[i] += add[i];
+        *new_value = encode_counters(base);
         return true;
     }
     const char* Name() const override { return "kho.counter_add"; }
@@ -29,7 +35,9 @@ class counter_add_operator final : public rocksdb::AssociativeMergeOperator {
 constexpr const char* k_cf_names[] = {"default", "assets",      "versions",    "asset_index",
                                       "blob_refs", "tokens",     "uploads",     "users",
                                       "units",   "audit",       "audit_index", "comments",
-                                      "token_index", "jobs",     "job_index",   "renditions"};
+                                      "token_index", "jobs",     "job_index",   "renditions",
+                                      "catalog", "press_kits",  "share_links", "usage",
+                                      "usage_counters"};
 static_assert(std::size(k_cf_names) == static_cast<size_t>(cf::count_));
 
 constexpr const char* k_schema_key = "schema_version";

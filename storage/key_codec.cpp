@@ -17,6 +17,19 @@ std::int64_t decode_counter(std::string_view bytes) {
     return static_cast<std::int64_t>(u);
 }
 
+std::string encode_counters(const std::vector<std::int64_t>& v) {
+    std::string out;
+    out.reserve(8 * v.size());
+    for (auto x : v) out += encode_counter(x);
+    return out;
+}
+
+std::vector<std::int64_t> decode_counters(std::string_view bytes) {
+    std::vector<std::int64_t> v;
+    for (std::size_t i = 0; i + 8 <= bytes.size(); i += 8) v.push_back(decode_counter(bytes.substr(i, 8)));
+    return v;
+}
+
 std::string prefix_successor(std::string_view prefix) {
     std::string s(prefix);
     while (!s.empty()) {

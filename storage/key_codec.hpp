@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kho::storage {
 
@@ -34,6 +35,10 @@ inline std::uint64_t read_u64_be(std::string_view bytes) {
 // Counter values (merge operands and results) are 8-byte little-endian int64.
 std::string encode_counter(std::int64_t v);
 std::int64_t decode_counter(std::string_view bytes);
+// Several counters in one value (usage counters): n × 8 bytes, element-wise
+// added by the merge operator. A trailing partial group is ignored.
+std::string encode_counters(const std::vector<std::int64_t>& v);
+std::vector<std::int64_t> decode_counters(std::string_view bytes);
 
 // The smallest key greater than every key starting with `prefix`
 // (for iterate_upper_bound and reverse seeks). Empty when none exists.

@@ -34,6 +34,11 @@ enum class cf : int {
     jobs,         // media jobs, by id
     job_index,    // jobs by run order, lease end, asset and state
     renditions,   // renditions of asset versions
+    catalog,      // the search index: postings of folded words
+    press_kits,   // press kits, by id
+    share_links,  // share links, by id, and by target
+    usage,        // download events, by time, and open downloads
+    usage_counters,  // download counters (merge operator)
     count_
 };
 
