@@ -33,6 +33,7 @@ class job_queue;
 class token_store;
 class unit_store;
 class upload_store;
+class usage_store;
 class user_store;
 }  // namespace kho::storage
 
@@ -71,6 +72,7 @@ struct app {
     storage::comment_store& comments;
     storage::job_queue& jobs;
     storage::catalog_index& catalog;
+    storage::usage_store& usage;
     kho::login_throttle& throttle;
     kho::clock clock;  // the time that policy decisions (validity windows) use
     metrics_registry& metrics;

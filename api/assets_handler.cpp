@@ -1,4 +1,5 @@
 #include "api/assets_handler.hpp"
+#include "api/usage_recording.hpp"
 
 #include "api/access.hpp"
 #include "api/app.hpp"
@@ -451,8 +452,11 @@ response download_version(app& a, const request& req, const ulid& id,
         if (e.code == errc::not_found) e = make_error(errc::internal, "the stored file is missing");
         return problem_response(e, req.path);
     }
-    return build_download(req, download_spec{std::move(*file), v->sha256, v->created_at / 1000,
-                                             v->file_name, v->content_type, true});
+    auto r = build_download(req, download_spec{std::move(*file), v->sha256, v->created_at / 1000,
+                                               v->file_name, v->content_type, true});
+    record_usage(a, req, r, storage::download_subject{.asset = id.to_string(), .version = v->number,
+                                                      .file = "original"});
+    return r;
 }
 
 awaitable<response> download_latest(app& a, request& req) {

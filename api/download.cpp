@@ -96,11 +96,13 @@ response build_download(const request& req, download_spec spec) {
         const auto& one = ranges.ranges.front();
         r.headers.set("Content-Type", spec.content_type);
         r.headers.set("Content-Range", content_range(one, size));
+        r.first_byte = one.first;
         r.body.emplace_back(file_segment{fd, one.first, one.length()});
         return r;
     }
     auto boundary = make_boundary();
     r.headers.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
+    r.first_byte = ranges.ranges.front().first;
     for (const auto& part : ranges.ranges) {
         r.body.emplace_back("\r\n--" + boundary + "\r\nContent-Type: " + spec.content_type +
                             "\r\nContent-Range: " + content_range(part, size) + "\r\n\r\n");

@@ -95,6 +95,12 @@ struct response {
     header_list headers;
     std::vector<body_segment> body;
     bool close = false;  // close the connection after sending
+    // Called by the session once the body has gone out (not for HEAD, 204
+    // or 304) with the body bytes sent and whether all were: downloads
+    // record their usage here.
+    std::function<void(std::uint64_t bytes_sent, bool all_sent)> on_sent;
+    // A 200 or 206 of a stored representation: its byte the body starts at.
+    std::uint64_t first_byte = 0;
 
     std::uint64_t content_length() const;
     void set_body(std::string bytes, std::string content_type);

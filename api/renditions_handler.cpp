@@ -7,6 +7,7 @@
 #include "api/problem.hpp"
 #include "api/query.hpp"
 #include "api/router.hpp"
+#include "api/usage_recording.hpp"
 #include "core/file_name.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/blob_store.hpp"
@@ -25,6 +26,11 @@ bool safe_inline(std::string_view type) {
     return type == "image/webp" || type == "image/jpeg" || type == "image/png" ||
            type == "video/mp4" || type == "audio/mp4" || type == "audio/mpeg" ||
            type == "application/json";
+}
+
+bool counts_as_download(std::string_view rendition) {
+    return rendition == "web" || rendition == "video_720p" || rendition == "audio_mp3" ||
+           rendition == "audio_m4a";
 }
 
 std::string extension_for(std::string_view type) {
@@ -86,9 +92,15 @@ awaitable<response> file_for(app& a, request& req, std::optional<std::uint32_t> 
     // "poster (thumb).webp": the original's name, the rendition's extension.
     auto stem = std::filesystem::path(v->file_name).stem().string();
     auto file_name = stem + " (" + name + ")" + extension_for(r->content_type);
-    co_return build_download(req, download_spec{std::move(*file), r->sha256, r->created_at / 1000,
-                                                file_name, r->content_type,
-                                                !safe_inline(r->content_type)});
+    auto resp = build_download(req, download_spec{std::move(*file), r->sha256, r->created_at / 1000,
+                                                  file_name, r->content_type,
+                                                  !safe_inline(r->content_type)});
+    // Thumbnails, previews and waveforms are for the screen: only the files
+    // people take away (and play) count as downloads.
+    if (counts_as_download(name))
+        record_usage(a, req, resp, storage::download_subject{.asset = id.to_string(),
+                                                             .version = v->number, .file = name});
+    co_return resp;
 }
 
 awaitable<response> latest_list(app& a, request& req) {

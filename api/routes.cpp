@@ -3,6 +3,7 @@
 #include "api/catalog_handler.hpp"
 #include "api/published_handler.hpp"
 #include "api/renditions_handler.hpp"
+#include "api/reports_handler.hpp"
 #include "api/reviews_handler.hpp"
 #include "api/router.hpp"
 #include "api/sessions_handler.hpp"
@@ -26,6 +27,7 @@ router make_router() {
     add_published_routes(r);
     add_rendition_routes(r);
     add_catalog_routes(r);
+    add_report_routes(r);
     return r;
 }
 

@@ -94,8 +94,16 @@ std::string_view to_string(action a) noexcept {
         case action::unit_admin: return "unit_admin";
         case action::audit_read: return "audit_read";
         case action::maintenance: return "maintenance";
+        case action::usage_report: return "usage_report";
+        case action::press_kit_manage: return "press_kit_manage";
+        case action::press_kit_read: return "press_kit_read";
+        case action::share_link_manage: return "share_link_manage";
     }
     return "unknown";
+}
+
+bool press_kit_released(const press_kit_facts& k, unix_ms now) noexcept {
+    return (!k.embargo_until || now >= *k.embargo_until) && (!k.expires_at || now < *k.expires_at);
 }
 
 bool can_see_version(const actor& who, const asset_facts& a, const version_facts& v, unix_ms now) {
@@ -137,6 +145,16 @@ access authorize(const actor& who, action what, const resource& on) {
             return admin ? access::allow : access::forbidden;
         case action::upload_access:
             return admin || on.owner == who.id ? access::allow : access::not_found;
+        case action::usage_report:
+        case action::press_kit_manage:
+        case action::share_link_manage:
+            return is_staff(who) ? access::allow : access::forbidden;
+        case action::press_kit_read:
+            // Staff prepare kits; everyone else meets a kit only once it is
+            // out, and before that it does not exist for them.
+            if (is_staff(who)) return access::allow;
+            return on.kit && press_kit_released(*on.kit, on.now) ? access::allow
+                                                                 : access::not_found;
         case action::published_for_unit:
             // Staff look at any unit; a member at their own.
             if (is_staff(who)) return access::allow;

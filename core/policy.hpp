@@ -53,6 +53,11 @@ enum class action {
     unit_admin,   // create, edit, delete, import units
     audit_read,   // the audit log
     maintenance,  // gc, verify, backup, job retries
+    // Distribution.
+    usage_report,      // download reports and coverage
+    press_kit_manage,  // create, edit and delete press kits; list all of them
+    press_kit_read,    // one press kit and its ZIP (resource.kit)
+    share_link_manage, // create, list and revoke share links
 };
 
 std::string_view to_string(action a) noexcept;
@@ -78,6 +83,15 @@ struct asset_facts {
     std::vector<version_facts> versions;  // all of them: asset_read asks whether any is visible
 };
 
+// When a press kit may be seen by people outside the ministry.
+struct press_kit_facts {
+    std::optional<unix_ms> embargo_until;  // invisible before (exclusive bound of the embargo)
+    std::optional<unix_ms> expires_at;     // invisible from
+};
+
+// Whether a kit is out: past its embargo and not yet expired.
+bool press_kit_released(const press_kit_facts& k, unix_ms now) noexcept;
+
 struct resource {
     const asset_facts* asset = nullptr;
     const version_facts* version = nullptr;
@@ -85,6 +99,7 @@ struct resource {
     std::string owner;                          // for upload_access
     unix_ms now = 0;
     std::string unit = {};  // for published_for_unit
+    const press_kit_facts* kit = nullptr;  // for press_kit_read
 };
 
 access authorize(const actor& who, action what, const resource& on = {});

@@ -1,5 +1,6 @@
 #include "core/units_csv.hpp"
 
+#include "core/csv.hpp"
 #include "core/text.hpp"
 
 #include <array>
@@ -8,8 +9,6 @@
 
 namespace kho {
 namespace {
-
-constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
 enum class column { code, name, parent_code, province, level };
 
@@ -278,24 +277,11 @@ void read_row(const record& r, const std::vector<column>& columns,
         out.rows.push_back({r.line, std::move(*valid)});
 }
 
-void append_field(std::string& out, std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out += s;
-        return;
-    }
-    out += '"';
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
 }  // namespace
 
 units_csv_parse parse_units_csv(std::string_view text) {
     units_csv_parse out;
-    if (text.substr(0, k_bom.size()) == k_bom) text.remove_prefix(k_bom.size());
+    if (text.substr(0, csv_bom.size()) == csv_bom) text.remove_prefix(csv_bom.size());
     reader rd(text);
     record r;
     bool have_header = false;
@@ -338,18 +324,18 @@ units_csv_parse parse_units_csv(std::string_view text) {
 }
 
 std::string format_units_csv(const std::vector<unit>& units) {
-    std::string out(k_bom);
+    std::string out(csv_bom);
     out += "code,name,parent_code,province,level\r\n";
     for (const auto& u : units) {
-        append_field(out, u.code);
+        append_csv_cell(out, u.code);
         out += ',';
-        append_field(out, u.name);
+        append_csv_cell(out, u.name);
         out += ',';
-        append_field(out, u.parent_code);
+        append_csv_cell(out, u.parent_code);
         out += ',';
-        append_field(out, u.province);
+        append_csv_cell(out, u.province);
         out += ',';
-        append_field(out, to_string(u.level));
+        append_csv_cell(out, to_string(u.level));
         out += "\r\n";
     }
     return out;

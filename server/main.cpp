@@ -11,6 +11,7 @@
 #include "core/login_throttle.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/catalog_index.hpp"
+#include "storage/usage_store.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/comment_store.hpp"
 #include "storage/job_queue.hpp"
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     else
         spdlog::info("catalog: {} assets indexed", *indexed);
     assets.set_catalog(&catalog);
+    storage::usage_store usage(**db);
     storage::token_store tokens(
         **db, audit, kho::clock(),
         storage::session_limits{
@@ -122,7 +124,7 @@ int main(int argc, char** argv) {
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
     spdlog::info("credentials: removed {} ended sessions and tokens", tokens.sweep_expired());
     api::app app{assets,   **blobs,  tokens,   uploads,      users,
-                 units,    audit,    comments, jobs,         catalog,      throttle,
+                 units,    audit,    comments, jobs,         catalog,      usage,     throttle,
                  kho::clock(), metrics, blocking.get_executor(), {}, {}};
     app.limits.secure_cookies = cfg.secure_cookies;
     app.limits.max_upload_bytes = cfg.max_upload_bytes;

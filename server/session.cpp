@@ -402,6 +402,8 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
         bool keep_alive = msg.keep_alive() && msg.version() >= 11 && !result.resp.close &&
                           body_consumed && !s.stop_requested && !s.env.app.stopping;
         bool sent = co_await s.write_response(result.resp, keep_alive, head_only, req.request_id);
+        if (result.resp.on_sent && !head_only && result.resp.status != 304)
+            result.resp.on_sent(s.bytes_out, sent);
 
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

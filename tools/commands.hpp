@@ -60,6 +60,9 @@ struct gc_options {
 // kho gc: removes blobs nothing references and expired uploads (admin).
 int run_gc(const global_options& g, const gc_options& o);
 
+// kho reindex: rebuilds the catalog's search index from the records (admin).
+int run_reindex(const global_options& g);
+
 struct verify_options {
     std::uint64_t max_mb_per_second = 200;  // 0: unlimited
 };

@@ -1,4 +1,4 @@
-// kho gc and kho verify: POST /api/v1/admin/gc and /api/v1/admin/verify.
+// kho gc, kho verify and kho reindex: POST /api/v1/admin/gc, /verify and /reindex.
 
 #include "tools/api_target.hpp"
 #include "tools/commands.hpp"
@@ -28,6 +28,19 @@ int run_gc(const global_options& g, const gc_options& o) {
               << (blobs == 1 ? "" : "s") << " (" << human_bytes(bytes) << ")";
     if (!o.dry_run) std::cout << " and " << j.value("expired_uploads", 0) << " expired uploads";
     std::cout << '\n';
+    return exit_ok;
+}
+
+int run_reindex(const global_options& g) {
+    context ctx(g, true);
+    auto r = ctx.client().request("POST", api_target(ctx.server(), {"api", "v1", "admin", "reindex"}, {}),
+                                  ctx.auth());
+    if (r.status != 200) throw command_error("reindex: " + describe_failure(r));
+    auto j = parse_json_body(r, "the reindex report");
+    if (ctx.json())
+        std::cout << dump_json(j) << '\n';
+    else
+        std::cout << "indexed " << j.value("indexed_assets", 0) << " assets\n";
     return exit_ok;
 }
 

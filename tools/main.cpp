@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
     gc_cmd->add_flag("--dry-run", gc.dry_run, "Only report what would be removed");
     commands.emplace_back(gc_cmd, [&] { return run_gc(g, gc); });
 
+    auto* reindex_cmd =
+        app.add_subcommand("reindex", "Rebuild the catalog's search index from the records");
+    commands.emplace_back(reindex_cmd, [&] { return run_reindex(g); });
+
     verify_options verify;
     auto* verify_cmd = app.add_subcommand(
         "verify", "Re-hash every stored original; exit 1 when any is missing or corrupt");

@@ -150,6 +150,9 @@ TEST_CASE("policy: actions that do not depend on one resource", "[policy]") {
     CHECK(row_for(action::unit_admin) == "AFFFF");
     CHECK(row_for(action::audit_read) == "AFFFF");
     CHECK(row_for(action::maintenance) == "AFFFF");
+    CHECK(row_for(action::usage_report) == "AAFFF");
+    CHECK(row_for(action::press_kit_manage) == "AAFFF");
+    CHECK(row_for(action::share_link_manage) == "AAFFF");
     // Another person's unfinished upload does not exist for you.
     resource someone_elses;
     someone_elses.owner = "u-somebody";
@@ -345,6 +348,11 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"DELETE /api/v1/units/{code}", "unit_admin"},
         {"POST /api/v1/units/import", "unit_admin"},
         {"GET /api/v1/units/export", "unit_admin"},
+        {"GET /api/v1/catalog", "asset_list, then version_read per item"},
+        {"POST /api/v1/admin/reindex", "maintenance"},
+        {"GET /api/v1/reports/downloads", "usage_report"},
+        {"GET /api/v1/reports/downloads/events", "usage_report"},
+        {"GET /api/v1/reports/coverage", "usage_report"},
     };
     auto r = api::make_router();
     std::set<std::string> routed;
@@ -361,4 +369,29 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         INFO("documented but not routed: " << key);
         CHECK(routed.count(key) == 1);
     }
+}
+
+TEST_CASE("policy: a press kit is out from its embargo until its expiry", "[policy]") {
+    cast c;
+    const std::vector<const actor*> roles = {&c.admin, &c.reviewer, &c.owner, &c.member_in,
+                                             &c.journalist};
+    kho::press_kit_facts kit{1'000'000, 5'000'000};
+    auto row_at = [&](kho::unix_ms now, const kho::press_kit_facts* k) {
+        resource r;
+        r.kit = k;
+        r.now = now;
+        std::string out;
+        for (const actor* who : roles) out += letter(authorize(*who, action::press_kit_read, r));
+        return out;
+    };
+    // Columns: admin reviewer designer unit_member journalist. Staff always
+    // see it (to prepare it); for everyone else it does not exist under
+    // embargo or after expiry, to the millisecond.
+    CHECK(row_at(999'999, &kit) == "AANNN");
+    CHECK(row_at(1'000'000, &kit) == "AAAAA");
+    CHECK(row_at(4'999'999, &kit) == "AAAAA");
+    CHECK(row_at(5'000'000, &kit) == "AANNN");
+    CHECK(row_at(1'000'000, nullptr) == "AANNN");
+    kho::press_kit_facts open_ended{};
+    CHECK(row_at(0, &open_ended) == "AAAAA");
 }

@@ -389,6 +389,11 @@ TEST_CASE("kho gc removes only unreferenced blobs; kho verify reports a flipped 
     CHECK(gc.out.find("removed 1 unreferenced blob") != std::string::npos);
     CHECK_FALSE(fs::exists(orphan_dir / std::string(64, '0')));
 
+    // kho reindex rebuilds the catalog from the records.
+    auto reindexed = kho_as_admin(server, {"reindex"});
+    CHECK(reindexed.exit_code == 0);
+    CHECK(reindexed.out == "indexed 1 assets\n");
+
     auto clean = kho_as_admin(server, {"verify"});
     CHECK(clean.exit_code == 0);
     CHECK(clean.out.find("everything is intact") != std::string::npos);

@@ -1,0 +1,283 @@
+#include "storage/usage_store.hpp"
+
+#include "core/sha256.hpp"
+#include "storage/key_codec.hpp"
+#include "storage/rocks.hpp"
+
+#include <nlohmann/json.hpp>
+#include <rocksdb/iterator.h>
+
+#include <cstdio>
+#include <functional>
+
+namespace kho::storage {
+namespace {
+
+using json = nlohmann::json;
+
+// `usage` keys: 'e' + event id (16 B) -> event JSON; 'o' + SHA-256 of who and
+// what (32 B) -> the open download's event id (16 B).
+// `usage_counters` keys (values: three int64 LE, see usage_counts):
+//   'a' + asset id (26 chars) + day (u32 BE)
+//   'u' + unit code + 0x00 + day
+//   'x' + asset id (26 chars) + unit code + 0x00 + day
+//   'k' + press kit id (26 chars) + day
+constexpr unix_ms k_day_ms = 24LL * 3600 * 1000;
+constexpr unix_ms k_vietnam_offset_ms = 7LL * 3600 * 1000;
+
+std::string event_key(const ulid& id) {
+    std::string k = "e";
+    k.append(id.raw());
+    return k;
+}
+
+std::string open_key(const download_subject& s) {
+    std::string who = s.link.empty() ? "u:" + s.user : "l:" + s.link;
+    std::string what = who + '\0' + s.asset + '\0' + std::to_string(s.version) + '\0' + s.file +
+                       '\0' + s.kit + '\0' + s.etag;
+    auto digest = sha256::hex_of(what);
+    return "o" + digest;
+}
+
+void append_day(std::string& k, std::int32_t day) { append_u32_be(k, static_cast<std::uint32_t>(day)); }
+
+std::string encode_counts(const usage_counts& c) {
+    return encode_counters({c.downloads, c.complete, c.bytes});
+}
+
+usage_counts decode_counts(std::string_view v) {
+    auto n = decode_counters(v);
+    n.resize(3, 0);
+    return usage_counts{n[0], n[1], n[2]};
+}
+
+json to_record(const download_event& e) {
+    const auto& s = e.subject;
+    return {{"asset", s.asset},       {"version", s.version},   {"file", s.file},
+            {"kit", s.kit},           {"unit", s.unit},         {"province", s.province},
+            {"level", s.level},       {"user", s.user},         {"link", s.link},
+            {"etag", s.etag},         {"size", s.size},         {"bytes_sent", e.bytes_sent},
+            {"complete", e.complete}, {"requests", e.requests}, {"started_at", e.started_at},
+            {"last_at", e.last_at}};
+}
+
+result<download_event> from_record(const ulid& id, std::string_view bytes) {
+    auto j = json::parse(bytes, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return make_error(errc::internal, "corrupt download event");
+    try {
+        download_event e;
+        e.id = id;
+        auto& s = e.subject;
+        s.asset = j.at("asset").get<std::string>();
+        s.version = j.at("version").get<std::uint32_t>();
+        s.file = j.at("file").get<std::string>();
+        s.kit = j.at("kit").get<std::string>();
+        s.unit = j.at("unit").get<std::string>();
+        s.province = j.at("province").get<std::string>();
+        s.level = j.at("level").get<std::string>();
+        s.user = j.at("user").get<std::string>();
+        s.link = j.at("link").get<std::string>();
+        s.etag = j.at("etag").get<std::string>();
+        s.size = j.at("size").get<std::uint64_t>();
+        e.bytes_sent = j.at("bytes_sent").get<std::uint64_t>();
+        e.complete = j.at("complete").get<bool>();
+        e.requests = j.at("requests").get<std::uint32_t>();
+        e.started_at = j.at("started_at").get<unix_ms>();
+        e.last_at = j.at("last_at").get<unix_ms>();
+        return e;
+    } catch (const json::exception&) {
+        return make_error(errc::internal, "corrupt download event");
+    }
+}
+
+ulid first_id_at(unix_ms t) {
+    ulid id;
+    auto u = static_cast<std::uint64_t>(std::max<unix_ms>(t, 0));
+    for (int i = 0; i < 6; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(u >> (8 * (5 - i)));
+    return id;
+}
+
+}  // namespace
+
+std::int32_t vietnam_day(unix_ms t) noexcept {
+    auto local = t + k_vietnam_offset_ms;
+    auto d = local / k_day_ms;
+    if (local < 0 && local % k_day_ms != 0) --d;
+    return static_cast<std::int32_t>(d);
+}
+
+unix_ms vietnam_day_start(std::int32_t day) noexcept {
+    return static_cast<unix_ms>(day) * k_day_ms - k_vietnam_offset_ms;
+}
+
+std::string format_day(std::int32_t day) {
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    int z = day + 719468;
+    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int y = static_cast<int>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) ++y;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+    return buf;
+}
+
+usage_store::usage_store(database& db, kho::clock clk, std::chrono::hours resume_window)
+    : db_(db),
+      clock_(std::move(clk)),
+      resume_window_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(resume_window).count()) {}
+
+std::mutex& usage_store::lock_for(const std::string& key) const {
+    return locks_[std::hash<std::string>{}(key) % locks_.size()];
+}
+
+void usage_store::record(const download_subject& s, std::uint64_t first_byte,
+                         std::uint64_t bytes_sent, bool reached_end) {
+    auto& h = db_.handles();
+    const auto now = clock_.now();
+    const auto okey = open_key(s);
+    std::lock_guard guard(lock_for(okey));
+
+    std::optional<download_event> open;
+    if (first_byte > 0) {
+        std::string id_raw;
+        if (h.db->Get(rocksdb::ReadOptions(), h[cf::usage], okey, &id_raw).ok()) {
+            auto id = ulid::from_raw(id_raw);
+            std::string record;
+            if (id && h.db->Get(rocksdb::ReadOptions(), h[cf::usage], event_key(*id), &record).ok()) {
+                auto e = from_record(*id, record);
+                if (e && now - e->started_at <= resume_window_ms_) open = std::move(*e);
+            }
+        }
+    }
+
+    usage_counts delta;
+    download_event e;
+    if (open) {
+        e = std::move(*open);
+        e.bytes_sent += bytes_sent;
+        e.requests += 1;
+        e.last_at = now;
+        delta.bytes = static_cast<std::int64_t>(bytes_sent);
+        if (!e.complete && reached_end && e.bytes_sent >= s.size) {
+            e.complete = true;
+            delta.complete = 1;
+        }
+    } else {
+        e.id = ids_.next(std::chrono::system_clock::time_point(std::chrono::milliseconds(now)));
+        e.subject = s;
+        e.bytes_sent = bytes_sent;
+        e.requests = 1;
+        e.started_at = e.last_at = now;
+        e.complete = reached_end && first_byte == 0 && bytes_sent >= s.size;
+        delta = usage_counts{1, e.complete ? 1 : 0, static_cast<std::int64_t>(bytes_sent)};
+    }
+
+    rocksdb::WriteBatch batch;
+    batch.Put(h[cf::usage], event_key(e.id), to_record(e).dump());
+    if (!open) batch.Put(h[cf::usage], okey, std::string(e.id.raw()));
+    const auto day = vietnam_day(e.started_at);
+    const auto counts = encode_counts(delta);
+    const auto& subj = e.subject;
+    if (!subj.kit.empty() && subj.asset.empty()) {
+        std::string k = "k" + subj.kit;
+        append_day(k, day);
+        batch.Merge(h[cf::usage_counters], k, counts);
+    } else {
+        std::string a = "a" + subj.asset;
+        append_day(a, day);
+        batch.Merge(h[cf::usage_counters], a, counts);
+        std::string u = "u" + subj.unit + '\0';
+        append_day(u, day);
+        batch.Merge(h[cf::usage_counters], u, counts);
+        std::string x = "x" + subj.asset + subj.unit + '\0';
+        append_day(x, day);
+        batch.Merge(h[cf::usage_counters], x, counts);
+    }
+    // Statistics: no fsync (see the header).
+    (void)h.db->Write(rocksdb::WriteOptions(), &batch);
+}
+
+result<std::vector<counter_row>> usage_store::counters(char by, std::int32_t from_day,
+                                                       std::int32_t to_day,
+                                                       const std::string& only) const {
+    auto& h = db_.handles();
+    std::string prefix(1, by);
+    prefix += only;
+    auto upper = prefix_successor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::usage_counters]));
+    std::vector<counter_row> rows;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+        auto k = it->key().ToStringView();
+        if (k.size() < 1 + 4) continue;
+        counter_row row;
+        row.day = static_cast<std::int32_t>(read_u32_be(k.substr(k.size() - 4)));
+        if (row.day < from_day || row.day > to_day) continue;
+        auto body = k.substr(1, k.size() - 1 - 4);
+        switch (by) {
+            case 'a':
+            case 'k':
+                row.key = std::string(body);
+                break;
+            case 'u':
+                if (body.empty() || body.back() != '\0') continue;
+                row.key = std::string(body.substr(0, body.size() - 1));
+                break;
+            case 'x':
+                if (body.size() < 27 || body.back() != '\0') continue;
+                row.key = std::string(body.substr(0, 26));
+                row.unit = std::string(body.substr(26, body.size() - 27));
+                break;
+            default:
+                return make_error(errc::internal, "unknown usage counter family");
+        }
+        row.counts = decode_counts(it->value().ToStringView());
+        rows.push_back(std::move(row));
+    }
+    if (!it->status().ok()) return to_error(it->status(), "read usage counters");
+    return rows;
+}
+
+result<event_page> usage_store::events(unix_ms from, unix_ms until,
+                                       const std::optional<std::string>& cursor,
+                                       std::size_t limit) const {
+    auto& h = db_.handles();
+    std::string start = event_key(first_id_at(from));
+    if (cursor) {
+        auto id = ulid::parse(*cursor);
+        if (!id) return make_error(errc::invalid_parameter, "cursor is not one this server gave out");
+        start = event_key(*id);
+        start += '\0';  // just after it
+    }
+    const std::string upper = event_key(first_id_at(until));
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::usage]));
+    event_page page;
+    for (it->Seek(start); it->Valid(); it->Next()) {
+        auto k = it->key().ToStringView();
+        if (k.size() != 17 || k[0] != 'e') continue;
+        if (page.items.size() == limit) {
+            page.next_cursor = page.items.back().id.to_string();
+            break;
+        }
+        auto id = ulid::from_raw(k.substr(1));
+        if (!id) continue;
+        auto e = from_record(*id, it->value().ToStringView());
+        if (!e) return e.error();
+        page.items.push_back(std::move(*e));
+    }
+    if (!it->status().ok()) return to_error(it->status(), "read download events");
+    return page;
+}
+
+}  // namespace kho::storage
