@@ -30,6 +30,9 @@ class blob_store;
 class catalog_index;
 class comment_store;
 class job_queue;
+class press_kit_store;
+class link_keys;
+class share_link_store;
 class token_store;
 class unit_store;
 class upload_store;
@@ -73,6 +76,9 @@ struct app {
     storage::job_queue& jobs;
     storage::catalog_index& catalog;
     storage::usage_store& usage;
+    storage::press_kit_store& press_kits;
+    storage::share_link_store& links;
+    storage::link_keys& link_keys;
     kho::login_throttle& throttle;
     kho::clock clock;  // the time that policy decisions (validity windows) use
     metrics_registry& metrics;

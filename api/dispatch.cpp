@@ -1,6 +1,7 @@
 #include "api/dispatch.hpp"
 
 #include "api/app.hpp"
+#include "api/cookies.hpp"
 #include "api/problem.hpp"
 #include "api/tus_headers.hpp"
 #include "core/text.hpp"
@@ -34,21 +35,6 @@ result<void> decode_target(request& req) {
     return ok();
 }
 
-// The session cookie's value, if the request carries one.
-std::optional<std::string_view> session_cookie(const request& req) {
-    for (auto header : req.headers.get_all("Cookie")) {
-        while (!header.empty()) {
-            auto end = header.find(';');
-            auto pair = header.substr(0, end);
-            while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-            if (pair.starts_with("kho_session=")) return pair.substr(12);
-            if (end == std::string_view::npos) break;
-            header.remove_prefix(end + 1);
-        }
-    }
-    return std::nullopt;
-}
-
 bool unsafe_method(std::string_view m) {
     return m != "GET" && m != "HEAD" && m != "OPTIONS";
 }
@@ -63,7 +49,7 @@ result<void> authenticate(app& a, request& req) {
         secret = v.substr(7);
         while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
         while (!secret.empty() && secret.back() == ' ') secret.remove_suffix(1);
-    } else if (auto cookie = session_cookie(req)) {
+    } else if (auto cookie = cookie_value(req, "kho_session")) {
         secret = *cookie;
         by_cookie = true;
     } else {

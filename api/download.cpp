@@ -4,6 +4,7 @@
 #include "api/conditional.hpp"
 #include "api/content_disposition.hpp"
 #include "api/problem.hpp"
+#include "api/zip_archive.hpp"
 
 #include <openssl/rand.h>
 
@@ -35,9 +36,20 @@ void set_validators(response& r, const validators& v) {
 }  // namespace
 
 response build_download(const request& req, download_spec spec) {
-    const validators v{"\"" + spec.sha256 + "\"", spec.last_modified};
-    const std::uint64_t size = spec.file.size;
-    auto fd = std::move(spec.file.fd);
+    representation rep;
+    rep.size = spec.file.size;
+    if (rep.size > 0) rep.parts.emplace_back(file_segment{std::move(spec.file.fd), 0, rep.size});
+    rep.etag = "\"" + spec.sha256 + "\"";
+    rep.last_modified = spec.last_modified;
+    rep.file_name = std::move(spec.file_name);
+    rep.content_type = std::move(spec.content_type);
+    rep.attachment = spec.attachment;
+    return serve_representation(req, std::move(rep));
+}
+
+response serve_representation(const request& req, representation spec) {
+    const validators v{spec.etag, spec.last_modified};
+    const std::uint64_t size = spec.size;
 
     response r;
     set_validators(r, v);
@@ -76,7 +88,7 @@ response build_download(const request& req, download_spec spec) {
         case range_result::kind::full:
             r.status = 200;
             r.headers.set("Content-Type", spec.content_type);
-            if (size > 0) r.body.emplace_back(file_segment{fd, 0, size});
+            r.body = std::move(spec.parts);
             return r;
         case range_result::kind::unsatisfiable: {
             auto p = problem_response(errc::range_not_satisfiable,
@@ -97,7 +109,7 @@ response build_download(const request& req, download_spec spec) {
         r.headers.set("Content-Type", spec.content_type);
         r.headers.set("Content-Range", content_range(one, size));
         r.first_byte = one.first;
-        r.body.emplace_back(file_segment{fd, one.first, one.length()});
+        r.body = slice_parts(spec.parts, one.first, one.length());
         return r;
     }
     auto boundary = make_boundary();
@@ -106,7 +118,8 @@ response build_download(const request& req, download_spec spec) {
     for (const auto& part : ranges.ranges) {
         r.body.emplace_back("\r\n--" + boundary + "\r\nContent-Type: " + spec.content_type +
                             "\r\nContent-Range: " + content_range(part, size) + "\r\n\r\n");
-        r.body.emplace_back(file_segment{fd, part.first, part.length()});
+        for (auto& seg : slice_parts(spec.parts, part.first, part.length()))
+            r.body.push_back(std::move(seg));
     }
     r.body.emplace_back("\r\n--" + boundary + "--\r\n");
     return r;

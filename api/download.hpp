@@ -25,4 +25,19 @@ struct download_spec {
 
 response build_download(const request& req, download_spec spec);
 
+// Any representation made of body segments (a ZIP laid out ahead, for
+// instance), served with the same semantics: validators, conditionals,
+// single and multiple ranges, HEAD.
+struct representation {
+    std::vector<body_segment> parts;
+    std::uint64_t size = 0;
+    std::string etag;  // strong, with quotes
+    std::int64_t last_modified = 0;
+    std::string file_name;
+    std::string content_type;
+    bool attachment = true;
+};
+
+response serve_representation(const request& req, representation rep);
+
 }  // namespace kho::api

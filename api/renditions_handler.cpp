@@ -89,9 +89,7 @@ awaitable<response> file_for(app& a, request& req, std::optional<std::uint32_t> 
         if (e.code == errc::not_found) e = make_error(errc::internal, "the stored file is missing");
         co_return problem_response(e, req.path);
     }
-    // "poster (thumb).webp": the original's name, the rendition's extension.
-    auto stem = std::filesystem::path(v->file_name).stem().string();
-    auto file_name = stem + " (" + name + ")" + extension_for(r->content_type);
+    auto file_name = rendition_file_name(*v, *r);
     auto resp = build_download(req, download_spec{std::move(*file), r->sha256, r->created_at / 1000,
                                                   file_name, r->content_type,
                                                   !safe_inline(r->content_type)});
@@ -154,6 +152,11 @@ awaitable<response> retry_job(app& a, request& req) {
 }
 
 }  // namespace
+
+std::string rendition_file_name(const asset_version& v, const rendition& r) {
+    auto stem = std::filesystem::path(v.file_name).stem().string();
+    return stem + " (" + r.name + ")" + extension_for(r.content_type);
+}
 
 json version_json(const app& a, const ulid& asset, const asset_version& v) {
     auto j = to_api_json(v);

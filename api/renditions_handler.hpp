@@ -8,6 +8,7 @@
 //   POST /api/v1/jobs/{id}/retry                        a failed job again (admin)
 
 #include "core/asset.hpp"
+#include "core/job.hpp"
 #include "core/ulid.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,10 @@ class router;
 // the state of the job that makes it (pending, running, done, failed and
 // why).
 nlohmann::json version_json(const app& a, const ulid& asset, const asset_version& v);
+
+// "poster (web).webp": the original's name with the rendition's name and
+// extension, as downloads and ZIP entries call it.
+std::string rendition_file_name(const asset_version& v, const rendition& r);
 
 void add_rendition_routes(router& r);
 

@@ -1,12 +1,14 @@
 #include "api/admin_handler.hpp"
 #include "api/assets_handler.hpp"
 #include "api/catalog_handler.hpp"
+#include "api/press_kits_handler.hpp"
 #include "api/published_handler.hpp"
 #include "api/renditions_handler.hpp"
 #include "api/reports_handler.hpp"
 #include "api/reviews_handler.hpp"
 #include "api/router.hpp"
 #include "api/sessions_handler.hpp"
+#include "api/share_links_handler.hpp"
 #include "api/system_handler.hpp"
 #include "api/uploads_handler.hpp"
 #include "api/units_handler.hpp"
@@ -28,6 +30,8 @@ router make_router() {
     add_rendition_routes(r);
     add_catalog_routes(r);
     add_report_routes(r);
+    add_press_kit_routes(r);
+    add_share_link_routes(r);
     return r;
 }
 

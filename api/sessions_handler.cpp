@@ -1,6 +1,7 @@
 #include "api/sessions_handler.hpp"
 
 #include "api/access.hpp"
+#include "api/cookies.hpp"
 #include "api/app.hpp"
 #include "api/json_body.hpp"
 #include "api/user_json.hpp"
@@ -23,12 +24,6 @@ using boost::asio::awaitable;
 using json = nlohmann::json;
 
 constexpr std::string_view k_wrong_credentials = "the user name or password is wrong";
-
-bool over_tls(const app& a, const request& req) {
-    if (a.limits.secure_cookies) return true;
-    auto proto = req.headers.get("X-Forwarded-Proto");
-    return proto && iequals(*proto, "https");
-}
 
 std::string session_cookie(const app& a, const request& req, const std::string& secret,
                            unix_ms expires_at, unix_ms now) {

@@ -82,4 +82,33 @@ std::string fold_for_search(std::string_view utf8) {
     return s;
 }
 
+namespace {
+
+std::string trim(std::string_view s) {
+    auto first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    auto last = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(first, last - first + 1));
+}
+
+}  // namespace
+
+result<std::string> clean_text(std::string_view field, std::string_view value, size_t max_bytes,
+                               bool allow_newlines) {
+    if (!is_valid_utf8(value))
+        return make_error(errc::invalid_parameter, std::string(field) + " is not valid UTF-8");
+    std::string v = trim(value);
+    if (v.size() > max_bytes)
+        return make_error(errc::invalid_parameter, std::string(field) + " is longer than " +
+                                                       std::to_string(max_bytes) + " bytes");
+    for (char ch : v) {
+        auto c = static_cast<unsigned char>(ch);
+        bool newline = ch == '\n' || ch == '\r' || ch == '\t';
+        if ((c < 0x20 && !(allow_newlines && newline)) || c == 0x7f)
+            return make_error(errc::invalid_parameter,
+                              std::string(field) + " contains control characters");
+    }
+    return v;
+}
+
 }  // namespace kho

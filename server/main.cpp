@@ -11,6 +11,9 @@
 #include "core/login_throttle.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/catalog_index.hpp"
+#include "storage/link_keys.hpp"
+#include "storage/press_kit_store.hpp"
+#include "storage/share_link_store.hpp"
 #include "storage/usage_store.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/comment_store.hpp"
@@ -105,6 +108,10 @@ int main(int argc, char** argv) {
     if (auto loaded = units.load(); !loaded) return fail(loaded.error(), "cannot read the units");
     units.set_in_use_check([&](std::string_view code) { return users.unit_in_use(code); });
     storage::comment_store comments(**db, audit);
+    storage::press_kit_store press_kits(**db, audit);
+    storage::share_link_store links(**db, audit);
+    auto link_keys = storage::link_keys::open(cfg.data_dir / "secrets");
+    if (!link_keys) return fail(link_keys.error(), "cannot open the share link keys");
     kho::login_throttle throttle(kho::login_throttle::limits{}, kho::clock());
 
     spdlog::info("recovery: removed {} temporary upload files",
@@ -124,7 +131,7 @@ int main(int argc, char** argv) {
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
     spdlog::info("credentials: removed {} ended sessions and tokens", tokens.sweep_expired());
     api::app app{assets,   **blobs,  tokens,   uploads,      users,
-                 units,    audit,    comments, jobs,         catalog,      usage,     throttle,
+                 units,    audit,    comments, jobs,         catalog,      usage,     press_kits, links, *link_keys, throttle,
                  kho::clock(), metrics, blocking.get_executor(), {}, {}};
     app.limits.secure_cookies = cfg.secure_cookies;
     app.limits.max_upload_bytes = cfg.max_upload_bytes;

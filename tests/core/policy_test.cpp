@@ -353,6 +353,16 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"GET /api/v1/reports/downloads", "usage_report"},
         {"GET /api/v1/reports/downloads/events", "usage_report"},
         {"GET /api/v1/reports/coverage", "usage_report"},
+        {"POST /api/v1/press-kits", "press_kit_manage"},
+        {"GET /api/v1/press-kits", "press_kit_read per item"},
+        {"GET /api/v1/press-kits/{id}", "press_kit_read"},
+        {"PATCH /api/v1/press-kits/{id}", "press_kit_manage"},
+        {"DELETE /api/v1/press-kits/{id}", "press_kit_manage"},
+        {"GET /api/v1/press-kits/{id}/download", "press_kit_read"},
+        {"POST /api/v1/share-links", "share_link_manage"},
+        {"GET /api/v1/share-links", "share_link_manage"},
+        {"DELETE /api/v1/share-links/{id}", "share_link_manage"},
+        {"POST /api/v1/admin/link-keys/rotate", "maintenance"},
     };
     auto r = api::make_router();
     std::set<std::string> routed;

@@ -27,6 +27,7 @@ struct material {
     std::string campaign;
     std::vector<std::string> tags;
     std::string description;
+    std::string file_name = "";  // sent as Content-Disposition; the server says "file" without
 };
 
 struct newsroom {
@@ -55,7 +56,11 @@ struct newsroom {
         if (!m.campaign.empty()) target += "&campaign=" + url_encode(m.campaign);
         if (!m.description.empty()) target += "&description=" + url_encode(m.description);
         for (const auto& t : m.tags) target += "&tag=" + url_encode(t);
-        auto r = c.request("POST", target, bearer(designer), bytes);
+        header_fields headers;
+        if (!m.file_name.empty())
+            headers.emplace_back("Content-Disposition",
+                                 "attachment; filename*=UTF-8''" + url_encode(m.file_name));
+        auto r = c.request("POST", target, bearer(designer, headers), bytes);
         INFO(r.body);
         REQUIRE(r.status == 201);
         return json_of(r)["id"].get<std::string>();
