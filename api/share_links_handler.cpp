@@ -206,7 +206,7 @@ awaitable<response> create_link(app& a, request& req) {
         auto id = ulid::parse((*body)["asset"].get<std::string>());
         if (!id) co_return bad("asset is not an asset id");
         const auto& vn = (*body).value("version", json());
-        if (!vn.is_number_unsigned() || vn.get<std::uint64_t>() == 0 || vn.get<std::uint64_t>() > 0xffffffffu)
+        if (!vn.is_number_integer() || vn.get<std::int64_t>() < 1 || vn.get<std::int64_t>() > 0xffffffffLL)
             co_return bad("version must be a version number");
         l.target = link_target::version;
         l.asset = id->to_string();
@@ -240,7 +240,7 @@ awaitable<response> create_link(app& a, request& req) {
         co_return bad("give either expires_in_days or expires_at");
     if (body->contains("expires_in_days")) {
         const auto& d = (*body)["expires_in_days"];
-        if (!d.is_number_unsigned() || d.get<std::uint64_t>() < 1 || d.get<std::uint64_t>() > k_max_days)
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 1 || d.get<std::int64_t>() > k_max_days)
             co_return bad("expires_in_days must be 1 to 90; a link cannot be forever");
         expires = now + static_cast<unix_ms>(d.get<std::uint64_t>()) * k_day_ms;
     } else if (body->contains("expires_at")) {
@@ -255,7 +255,7 @@ awaitable<response> create_link(app& a, request& req) {
     if (body->contains("max_downloads")) {
         const auto& m = (*body)["max_downloads"];
         if (!m.is_null()) {
-            if (!m.is_number_unsigned() || m.get<std::uint64_t>() < 1 || m.get<std::uint64_t>() > 1'000'000)
+            if (!m.is_number_integer() || m.get<std::int64_t>() < 1 || m.get<std::int64_t>() > 1'000'000)
                 co_return bad("max_downloads must be 1 to 1000000 (or null for no limit)");
             l.max_downloads = m.get<std::uint64_t>();
         }

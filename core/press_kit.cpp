@@ -47,8 +47,8 @@ result<press_kit_item> parse_item(const json& j, std::size_t index, const press_
     auto id = ulid::parse(j.at("asset").get<std::string>());
     if (!id) return make_error(errc::invalid_parameter, where + ".asset is not an asset id");
     item.asset = *id;
-    if (!j.contains("version") || !j.at("version").is_number_unsigned() ||
-        j.at("version").get<std::uint64_t>() == 0 || j.at("version").get<std::uint64_t>() > 0xffffffffu)
+    if (!j.contains("version") || !j.at("version").is_number_integer() ||
+        j.at("version").get<std::int64_t>() < 1 || j.at("version").get<std::int64_t>() > 0xffffffffLL)
         return make_error(errc::invalid_parameter, where + ".version must be a version number");
     item.version = j.at("version").get<std::uint32_t>();
     if (j.contains("file")) {
