@@ -17,7 +17,7 @@ packages=(
   libswscale-dev libswresample-dev libavutil-dev
   # tests and benchmarks
   curl ffmpeg libvips-tools imagemagick nginx-light wrk hyperfine openssl
-  file unzip zip p7zip-full procps
+  file unzip zip p7zip-full procps chromium
 )
 
 missing=()
@@ -39,22 +39,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-# Node.js and the npm packages of the tus-js-client end-to-end tests
-# (tests/tus). Debian's nodejs is installed only when there is no node at all,
-# so that a newer one (NodeSource, nvm) is left alone. `npm ci` runs only when
-# node_modules is missing or older than package-lock.json; npm writes
-# node_modules/.package-lock.json last, so it marks a finished install.
+# Node.js and the npm packages: the web UI's build (web), the tus-js-client
+# tests (tests/tus) and the browser tests (tests/e2e, playwright-core driving
+# Debian's chromium). Debian's nodejs is installed only when there is no node
+# at all, so that a newer one (NodeSource, nvm) is left alone. `npm ci` runs
+# only when node_modules is missing or older than package-lock.json; npm
+# writes node_modules/.package-lock.json last, so it marks a finished install.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tus_dir="$root/tests/tus"
 if ! command -v node >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
-if [ ! -f "$tus_dir/node_modules/.package-lock.json" ] ||
-   [ "$tus_dir/package-lock.json" -nt "$tus_dir/node_modules/.package-lock.json" ]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "kho: node is installed but npm is not; install npm to run tests/tus" >&2
-    exit 1
+for dir in "$root/web" "$root/tests/tus" "$root/tests/e2e"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "kho: node is installed but npm is not; install npm" >&2
+      exit 1
+    fi
+    echo "kho: installing the npm packages of ${dir#$root/} (npm ci)" >&2
+    npm ci --no-audit --no-fund --loglevel=error --prefix "$dir" >/dev/null
   fi
-  echo "kho: installing the npm packages of tests/tus (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error --prefix "$tus_dir" >/dev/null
-fi
+done

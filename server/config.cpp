@@ -40,7 +40,7 @@ parse_outcome parse_config(int argc, char** argv) {
     std::int64_t grace = c.shutdown_grace.count();
     std::int64_t upload_expiry = c.upload_expiry.count();
     std::string data_dir = c.data_dir.string();
-    std::string admin_token_file, port_file, allowed;
+    std::string admin_token_file, port_file, allowed, web_root;
 
     cli.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("KHO_LISTEN");
     cli.add_option("--data-dir", data_dir, "data directory")->envname("KHO_DATA_DIR");
@@ -79,6 +79,8 @@ parse_outcome parse_config(int argc, char** argv) {
     cli.add_option("--admin-token-file", admin_token_file,
                    "file with the bootstrap admin token (else KHO_ADMIN_TOKEN, else generated)")
         ->envname("KHO_ADMIN_TOKEN_FILE");
+    cli.add_option("--web-root", web_root, "the built web UI (default: ../web next to this program)")
+        ->envname("KHO_WEB_ROOT");
     cli.add_option("--port-file", port_file, "write the bound port to this file")
         ->envname("KHO_PORT_FILE");
     cli.add_option("--allowed-types", allowed,
@@ -157,6 +159,7 @@ parse_outcome parse_config(int argc, char** argv) {
     c.session_lifetime = std::chrono::seconds(session_lifetime);
     if (!admin_token_file.empty()) c.admin_token_file = admin_token_file;
     if (!port_file.empty()) c.port_file = port_file;
+    if (!web_root.empty()) c.web_root = web_root;
     for (size_t pos = 0; pos < allowed.size();) {
         auto comma = allowed.find(',', pos);
         if (comma == std::string::npos) comma = allowed.size();

@@ -44,6 +44,9 @@ struct server_config {
     std::optional<std::filesystem::path> admin_token_file;
     // Default: none. Write the bound port here once listening (for scripts and tests).
     std::optional<std::filesystem::path> port_file;
+    // Default: none = "web" next to the server's directory (the build tree's
+    // build/<type>/web). The built web UI (index.html and static/).
+    std::optional<std::filesystem::path> web_root;
     // Default: kho's built-in list. Comma-separated MIME types, or "*".
     std::vector<std::string> allowed_types;
     // Default: 86400 s. An incomplete resumable upload expires after this.

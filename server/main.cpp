@@ -5,6 +5,7 @@
 #include "server/access_log.hpp"
 #include "server/config.hpp"
 #include "server/first_admin.hpp"
+#include "server/web_ui.hpp"
 #include "server/media_supervisor.hpp"
 #include "server/http_server.hpp"
 #include "server/io_context_pool.hpp"
@@ -144,6 +145,13 @@ int main(int argc, char** argv) {
     app.limits.max_incomplete_uploads = cfg.max_incomplete_uploads;
     app.limits.max_incomplete_bytes = cfg.max_incomplete_bytes;
     auto router = api::make_router();
+    const auto web_root = cfg.web_root.value_or(server::default_web_root());
+    if (auto ui = server::web_ui::load(web_root)) {
+        ui->add_routes(router);
+        spdlog::info("web UI: {} files from {}", ui->file_count(), web_root.string());
+    } else {
+        spdlog::warn("web UI not served: {}", ui.error().detail);
+    }
     server::access_log log(cfg.access_log);
     boost::asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
     // Expired resumable uploads are swept every 10 minutes, off the I/O threads.

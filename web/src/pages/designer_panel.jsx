@@ -1,0 +1,4 @@
+// Placeholder until this panel is built.
+export function DesignerPanel() {
+  return null;
+}
