@@ -49,10 +49,10 @@ test('a teacher finds "Nghị quyết" typing "nghi quyet" and filters by kind',
   await withScreenshot(page, 'teacher-search', async () => {
     await signIn(page, server, people.teacher.username);
     await page.goto(`${server.base}/catalog`);
-    assert.equal(await page.title(), 'Thư viện tài liệu truyền thông · Kho tài liệu truyền thông');
     // The grid shows the two materials her school is offered, with thumbnails.
     const tiles = page.locator('.grid .tile');
     await tiles.first().waitFor();
+    assert.equal(await page.title(), 'Thư viện tài liệu truyền thông · Kho tài liệu truyền thông');
     assert.equal(await tiles.count(), 2);
     const img = page.locator('.grid .tile img').first();
     await img.waitFor();
