@@ -1,5 +1,7 @@
 #include "api/reviews_handler.hpp"
 
+#include <algorithm>
+
 #include "api/access.hpp"
 #include "api/app.hpp"
 #include "api/json_body.hpp"
@@ -241,6 +243,33 @@ awaitable<response> audit_log(app& a, request& req) {
                                                                     : json(nullptr)}});
 }
 
+// The asset's own audit trail (the record and every version: uploads,
+// steps, comments), newest first, for those who may read its comments
+// (staff and its designer).
+awaitable<response> asset_history(app& a, request& req) {
+    auto id = ulid::parse(req.path_params.at(0));
+    if (!id) co_return problem_response(errc::not_found, "no asset with id " + req.path_params.at(0), req.path);
+    auto checked = load_checked(a, req, *id, action::asset_read);
+    if (!checked) co_return problem_response(checked.error(), req.path);
+    resource on;
+    on.asset = &checked->facts;
+    on.now = a.clock.now();
+    if (auto allowed = check(a, req, action::comment_read, on); !allowed)
+        co_return problem_response(allowed.error(), req.path);
+    std::vector<audit_entry> entries;
+    for (const std::string target : {"asset:" + id->to_string(), "asset:" + id->to_string() + "/"}) {
+        storage::audit_filter f;
+        f.target = target;
+        auto page = a.audit.list(f, std::nullopt, 500);
+        if (!page) co_return problem_response(page.error(), req.path);
+        for (auto& e : page->items) entries.push_back(std::move(e));
+    }
+    std::sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.id > y.id; });
+    json items = json::array();
+    for (const auto& e : entries) items.push_back(to_api_json(e));
+    co_return json_response(200, {{"items", std::move(items)}});
+}
+
 }  // namespace
 
 void add_review_routes(router& r) {
@@ -254,6 +283,7 @@ void add_review_routes(router& r) {
     r.add({"POST", v + "comments", add_comment, true, body_kind::json, std::nullopt});
     r.add({"GET", "/api/v1/reviews", review_queue, true, body_kind::none, action::review_queue});
     r.add({"GET", "/api/v1/audit", audit_log, true, body_kind::none, action::audit_read});
+    r.add({"GET", "/api/v1/assets/{id}/history", asset_history});
 }
 
 }  // namespace kho::api

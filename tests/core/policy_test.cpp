@@ -312,6 +312,7 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"GET /api/v1/assets/{id}/versions/{n}/comments", "comment_read"},
         {"POST /api/v1/assets/{id}/versions/{n}/comments", "comment_write"},
         {"GET /api/v1/reviews", "review_queue"},
+        {"GET /api/v1/assets/{id}/history", "asset_read, then comment_read"},
         {"GET /api/v1/published", "asset_list (+ published_for_unit with ?unit)"},
         {"GET /api/v1/assets/{id}/renditions", "version_read (newest visible)"},
         {"GET /api/v1/assets/{id}/renditions/{name}", "version_read (newest visible)"},
