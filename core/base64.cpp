@@ -7,6 +7,22 @@ namespace {
 
 constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+int base64_value_of_common(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return -1;
+}
+
+constexpr char k_url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int base64url_value(char c) {
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    if (c == '+' || c == '/') return -1;
+    return c == '=' ? -1 : base64_value_of_common(c);
+}
+
 int base64_value(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -63,6 +79,43 @@ std::string encode_base64(std::string_view bytes) {
         out += rest == 2 ? k_alphabet[(n >> 6) & 0x3f] : '=';
         out += '=';
     }
+    return out;
+}
+
+std::string encode_base64url(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() * 4 + 2) / 3);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char ch : bytes) {
+        acc = (acc << 8) | static_cast<std::uint8_t>(ch);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += k_url_alphabet[(acc >> bits) & 0x3f];
+        }
+    }
+    if (bits > 0) out += k_url_alphabet[(acc << (6 - bits)) & 0x3f];
+    return out;
+}
+
+result<std::string> decode_base64url(std::string_view text) {
+    if (text.size() % 4 == 1) return make_error(errc::bad_request, "invalid base64url");
+    std::string out;
+    out.reserve(text.size() * 3 / 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : text) {
+        int v = base64url_value(c);
+        if (v < 0) return make_error(errc::bad_request, "invalid base64url");
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    if ((acc & ((1u << bits) - 1)) != 0) return make_error(errc::bad_request, "invalid base64url");
     return out;
 }
 

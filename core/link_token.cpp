@@ -1,5 +1,7 @@
 #include "core/link_token.hpp"
 
+#include "core/base64.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -15,55 +17,6 @@ constexpr std::size_t k_max_key_id = 32;
 constexpr std::size_t k_mac_size = 32;
 // version + key id length + link id + expiry, without the key id itself.
 constexpr std::size_t k_fixed_size = 1 + 1 + 16 + 8;
-
-constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
-
-std::string encode_base64url(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() * 4 + 2) / 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char ch : bytes) {
-        acc = (acc << 8) | static_cast<std::uint8_t>(ch);
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += k_alphabet[(acc >> bits) & 0x3f];
-        }
-    }
-    if (bits > 0) out += k_alphabet[(acc << (6 - bits)) & 0x3f];
-    return out;
-}
-
-// Canonical unpadded base64url only: a length of 1 mod 4 or nonzero unused
-// trailing bits would let two different strings carry the same bytes.
-bool decode_base64url(std::string_view text, std::string& out) {
-    if (text.size() % 4 == 1) return false;
-    out.clear();
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v = base64url_value(c);
-        if (v < 0) return false;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
-        }
-    }
-    return (acc & ((1u << bits) - 1)) == 0;
-}
 
 std::array<unsigned char, k_mac_size> mac_of(std::string_view secret, std::string_view data) {
     std::array<unsigned char, k_mac_size> mac{};
@@ -106,7 +59,9 @@ result<link_claims> verify_link(std::string_view token, const std::vector<link_k
         return refused("The share link token is malformed: it is too long.");
 
     std::string bytes;
-    if (!decode_base64url(token, bytes))
+    if (auto decoded = decode_base64url(token))
+        bytes = std::move(*decoded);
+    else
         return refused("The share link token is malformed: it is not base64url.");
     if (bytes.size() < k_fixed_size + 1 + k_mac_size)
         return refused("The share link token is malformed: it is too short.");

@@ -25,6 +25,7 @@
 #include "tools/format.hpp"
 
 #include "core/clock.hpp"
+#include "core/csv.hpp"
 #include "core/file_name.hpp"
 #include "core/sha256.hpp"
 #include "core/text.hpp"
@@ -381,26 +382,8 @@ std::string manifest_text(const global_options& g, const std::string& unit, cons
 
 // ---- The catalogue (danh-muc.csv) ----
 
-// RFC 4180 quoting; text that Excel would take for a formula (= + - @ at
-// the start) gets a leading apostrophe, so that "- Dùng cho lớp 10" stays text.
-void append_csv(std::string& out, std::string_view s, bool is_text) {
-    std::string v(s);
-    if (is_text && !v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string::npos)
-        v.insert(0, "'");
-    if (v.find_first_of(",\"\r\n") == std::string::npos) {
-        out += v;
-        return;
-    }
-    out += '"';
-    for (char c : v) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
 std::string catalogue_csv(const std::vector<export_item>& items) {
-    std::string out = "\xEF\xBB\xBF";  // so that Excel on Windows reads UTF-8
+    std::string out(csv_bom);  // so that Excel on Windows reads UTF-8
     out +=
         "title,kind,campaign,tags,description,version,file,sha256,size,valid_from,valid_until\r\n";
     for (const auto& it : items) {
@@ -417,7 +400,12 @@ std::string catalogue_csv(const std::vector<export_item>& items) {
         for (const auto& [cell, is_text] : cells) {
             if (!first) out += ',';
             first = false;
-            append_csv(out, to_valid_utf8(cell), is_text);
+            // Text that Excel would take for a formula gets a leading
+            // apostrophe, so that "- Dùng cho lớp 10" stays text.
+            if (is_text)
+                append_csv_text(out, to_valid_utf8(cell));
+            else
+                append_csv_cell(out, to_valid_utf8(cell));
         }
         out += "\r\n";
     }

@@ -16,14 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string rfc3339_from_now(long seconds) {
-    auto t = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-    auto tt = std::chrono::system_clock::to_time_t(t);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
-    return buf;
-}
-
 void write_bytes(const fs::path& p, const std::string& bytes) {
     std::ofstream f(p, std::ios::binary);
     f << bytes;

@@ -13,14 +13,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string rfc3339_from_now(long seconds) {
-    auto t = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-    auto tt = std::chrono::system_clock::to_time_t(t);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
-    return buf;
-}
-
 struct sharing {
     newsroom n;
     std::string poster_bytes = fake_png(50, 60000);

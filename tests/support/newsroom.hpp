@@ -12,10 +12,21 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <ctime>
 #include <map>
 #include <string>
 
 namespace kho::test {
+
+// An RFC 3339 UTC time `seconds` from now (negative: in the past).
+inline std::string rfc3339_from_now(long seconds) {
+    auto t = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+    auto tt = std::chrono::system_clock::to_time_t(t);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
+    return buf;
+}
 
 inline std::string url_encode(std::string_view s) {
     return boost::urls::encode(s, boost::urls::unreserved_chars);
