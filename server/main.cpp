@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
     app.backup = [&](const std::filesystem::path& dest) {
-        return storage::backup_to(**db, assets, **blobs, dest, kho::clock());
+        return storage::backup_to(**db, assets, **blobs, dest, kho::clock(), cfg.data_dir / "secrets");
     };
     app.limits.allowed_types = cfg.allowed_types;
     app.limits.upload_expiry = cfg.upload_expiry;

@@ -50,7 +50,8 @@ result<void> copy_durably(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 result<backup_report> backup_to(database& db, asset_store& assets, local_blob_store& blobs,
-                                const fs::path& destination, const kho::clock& clk) {
+                                const fs::path& destination, const kho::clock& clk,
+                                const fs::path& secrets) {
     if (!destination.is_absolute())
         return make_error(errc::invalid_parameter,
                           "the backup destination must be an absolute path");
@@ -88,6 +89,20 @@ result<backup_report> backup_to(database& db, asset_store& assets, local_blob_st
         if (auto c = copy_durably(blobs.path_of(b.sha256), target); !c) return c.error();
         ++report.blobs_copied;
         report.bytes_copied += b.size;
+    }
+
+    // Secrets (share link keys): owner-only, like the originals.
+    if (!secrets.empty() && fs::is_directory(secrets, ec)) {
+        auto to = destination / "secrets";
+        fs::create_directories(to, ec);
+        fs::permissions(to, fs::perms::owner_all, ec);
+        for (const auto& e : fs::directory_iterator(secrets, ec)) {
+            if (!e.is_regular_file()) continue;
+            auto target = to / e.path().filename();
+            fs::remove(target, ec);
+            if (auto c = copy_durably(e.path(), target); !c) return c.error();
+            fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write, ec);
+        }
     }
 
     // 3. Swap the new checkpoint in only once its blobs are all there.

@@ -32,7 +32,10 @@ struct backup_report {
 
 // `destination` must be an absolute path on this machine. errc::conflict
 // when another backup is running.
+// `secrets`: the data directory's secrets/ (share link keys), copied with
+// its 0700/0600 modes so that restored share links still open.
 result<backup_report> backup_to(database& db, asset_store& assets, local_blob_store& blobs,
-                                const std::filesystem::path& destination, const kho::clock& clk);
+                                const std::filesystem::path& destination, const kho::clock& clk,
+                                const std::filesystem::path& secrets = {});
 
 }  // namespace kho::storage

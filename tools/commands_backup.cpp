@@ -75,7 +75,8 @@ int run_restore(const global_options&, const restore_options& o) {
 
     std::size_t files = 0;
     std::uint64_t bytes = 0;
-    for (const char* part : {"db", "blobs"}) {
+    for (const char* part : {"db", "blobs", "secrets"}) {
+        if (!fs::is_directory(src / part, ec)) continue;  // backups from before share links
         for (auto it = fs::recursive_directory_iterator(src / part);
              it != fs::recursive_directory_iterator(); ++it) {
             auto rel = fs::relative(it->path(), src);
@@ -91,6 +92,12 @@ int run_restore(const global_options&, const restore_options& o) {
             ++files;
             bytes += it->file_size();
         }
+    }
+    // The share link keys stay owner-only.
+    if (fs::is_directory(dst / "secrets", ec)) {
+        fs::permissions(dst / "secrets", fs::perms::owner_all, ec);
+        for (const auto& e : fs::directory_iterator(dst / "secrets", ec))
+            fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write, ec);
     }
     fs::create_directories(dst / "tmp");
     sync_path(dst, true);

@@ -451,6 +451,12 @@ TEST_CASE("kho backup while uploads run, kho restore into a new directory, every
     auto report = nlohmann::json::parse(first.out);
     CHECK(report["blobs_copied"].get<int>() >= 6);
     CHECK(fs::exists(dest / "manifest.json"));
+    // The share link keys come along, owner-only.
+    const auto keys = dest / "secrets" / "link-keys.json";
+    REQUIRE(fs::exists(keys));
+    CHECK((fs::status(keys).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
+          fs::perms::none);
+    CHECK(read_file(keys) == read_file(server.data_dir() / "secrets" / "link-keys.json"));
 
     // A later backup copies only what is new (uploads that finished during
     // the first one, and one more), and one right after it copies nothing.
@@ -488,6 +494,7 @@ TEST_CASE("kho backup while uploads run, kho restore into a new directory, every
     }
     auto verify = kho_as_admin(copy, {"verify"});
     CHECK(verify.exit_code == 0);
+    CHECK(read_file(restored_dir / "secrets" / "link-keys.json") == read_file(keys));
 }
 
 TEST_CASE("kho import brings in a folder tree with a sidecar, and a re-run skips what is there",
