@@ -6,9 +6,12 @@
 #include "api/press_kit_files.hpp"
 #include "api/problem.hpp"
 #include "api/query.hpp"
+#include "api/renditions_handler.hpp"
 #include "api/router.hpp"
 #include "api/usage_recording.hpp"
 #include "core/markdown.hpp"
+#include "storage/asset_store.hpp"
+#include "storage/blob_store.hpp"
 #include "storage/press_kit_store.hpp"
 
 #include <charconv>
@@ -56,7 +59,7 @@ std::string status_detail(const press_kit& k, unix_ms now) {
 }  // namespace
 
 json press_kit_json(app& a, const press_kit& k, const std::vector<kit_file>& files, bool staff,
-                    const std::string& download_url) {
+                    const std::string& base_url) {
     const auto now = a.clock.now();
     json items = json::array();
     std::size_t position = 0;
@@ -76,6 +79,9 @@ json press_kit_json(app& a, const press_kit& k, const std::vector<kit_file>& fil
             j["size"] = f.size;
             j["content_type"] = f.content_type;
             j["sha256"] = f.sha256;
+            const auto item = base_url + "/items/" + std::to_string(position);
+            j["url"] = item;
+            j["thumb_url"] = item + "/thumb";
         } else {
             j["reason"] = f.reason;
         }
@@ -90,6 +96,7 @@ json press_kit_json(app& a, const press_kit& k, const std::vector<kit_file>& fil
              {"embargo_until", time_or_null(k.embargo_until)},
              {"expires_at", time_or_null(k.expires_at)},
              {"status", std::string(to_string(status_at(k, now)))},
+             {"released_at", format_rfc3339(released_at(k))},
              {"updated_at", format_rfc3339(k.updated_at)}};
     if (staff) {
         out["status_detail"] = status_detail(k, now);
@@ -98,7 +105,7 @@ json press_kit_json(app& a, const press_kit& k, const std::vector<kit_file>& fil
         out["revision"] = k.revision;
     }
     if (auto zip = kit_zip(a, k, files))
-        out["zip"] = {{"size", zip->size}, {"file_name", zip->file_name}, {"url", download_url}};
+        out["zip"] = {{"size", zip->size}, {"file_name", zip->file_name}, {"url", base_url + "/download"}};
     return out;
 }
 
@@ -140,8 +147,8 @@ result<void> check_items(const app& a, const press_kit& k) {
     return {};
 }
 
-std::string download_url(const press_kit& k) {
-    return "/api/v1/press-kits/" + k.id.to_string() + "/download";
+std::string kit_url(const press_kit& k) {
+    return "/api/v1/press-kits/" + k.id.to_string();
 }
 
 awaitable<response> create_kit(app& a, request& req) {
@@ -161,7 +168,7 @@ awaitable<response> create_kit(app& a, request& req) {
     });
     if (!created) co_return problem_response(created.error(), req.path);
     auto files = resolve_kit(a, *created);
-    auto r = json_response(201, press_kit_json(a, *created, files, true, download_url(*created)));
+    auto r = json_response(201, press_kit_json(a, *created, files, true, kit_url(*created)));
     r.headers.set("Location", "/api/v1/press-kits/" + created->id.to_string());
     r.headers.set("ETag", "\"r" + std::to_string(created->revision) + "\"");
     co_return r;
@@ -193,6 +200,7 @@ awaitable<response> list_kits(app& a, request& req) {
                    {"embargo_until", time_or_null(k.embargo_until)},
                    {"expires_at", time_or_null(k.expires_at)},
                    {"status", std::string(to_string(status_at(k, now)))},
+                   {"released_at", format_rfc3339(released_at(k))},
                    {"updated_at", format_rfc3339(k.updated_at)}};
             if (staff) j["status_detail"] = status_detail(k, now);
             items.push_back(std::move(j));
@@ -213,7 +221,7 @@ awaitable<response> get_kit(app& a, request& req) {
     auto kit = readable_kit(a, req);
     if (!kit) co_return problem_response(kit.error(), req.path);
     auto body = co_await run_blocking(a, [&] {
-        return press_kit_json(a, *kit, resolve_kit(a, *kit), is_staff(req), download_url(*kit));
+        return press_kit_json(a, *kit, resolve_kit(a, *kit), is_staff(req), kit_url(*kit));
     });
     auto r = json_response(200, body);
     r.headers.set("ETag", "\"r" + std::to_string(kit->revision) + "\"");
@@ -252,7 +260,7 @@ awaitable<response> patch_kit(app& a, request& req) {
     });
     if (!updated) co_return problem_response(updated.error(), req.path);
     auto r = json_response(200, press_kit_json(a, *updated, resolve_kit(a, *updated), true,
-                                               download_url(*updated)));
+                                               kit_url(*updated)));
     r.headers.set("ETag", "\"r" + std::to_string(updated->revision) + "\"");
     co_return r;
 }
@@ -263,6 +271,20 @@ awaitable<response> delete_kit(app& a, request& req) {
     auto removed = co_await run_blocking(a, [&] { return a.press_kits.remove(*id, audit_who(req)); });
     if (!removed) co_return problem_response(removed.error(), req.path);
     co_return no_content();
+}
+
+awaitable<response> kit_item(app& a, request& req) {
+    auto kit = readable_kit(a, req);
+    if (!kit) co_return problem_response(kit.error(), req.path);
+    const storage::download_subject by_user;
+    co_return co_await serve_kit_item(a, req, *kit, req.path_params.at(1), false, by_user);
+}
+
+awaitable<response> kit_item_thumb(app& a, request& req) {
+    auto kit = readable_kit(a, req);
+    if (!kit) co_return problem_response(kit.error(), req.path);
+    const storage::download_subject by_user;
+    co_return co_await serve_kit_item(a, req, *kit, req.path_params.at(1), true, by_user);
 }
 
 awaitable<response> download_kit(app& a, request& req) {
@@ -286,6 +308,45 @@ awaitable<response> serve_kit_zip(app& a, request& req, const press_kit& kit,
     co_return r;
 }
 
+awaitable<response> serve_kit_item(app& a, request& req, const press_kit& kit,
+                                   const std::string& position, bool thumb,
+                                   const storage::download_subject& who) {
+    auto files = co_await run_blocking(a, [&] { return resolve_kit(a, kit); });
+    std::size_t n = 0;
+    auto [ptr, ec] = std::from_chars(position.data(), position.data() + position.size(), n);
+    if (ec != std::errc() || ptr != position.data() + position.size() || n == 0 || n > files.size() ||
+        !files[n - 1].available)
+        co_return problem_response(errc::not_found, "the kit has no item " + position, req.path);
+    const auto& f = files[n - 1];
+    std::string sha = f.sha256, name = f.file_name, type = f.content_type;
+    unix_ms made = f.modified;
+    if (thumb) {
+        auto r = a.assets.get_rendition(f.item.asset, f.item.version, "thumb");
+        if (!r) co_return problem_response(errc::not_found, "this item has no thumbnail yet", req.path);
+        sha = r->sha256;
+        name = rendition_file_name(*f.version, *r);
+        type = r->content_type;
+        made = r->created_at;
+    }
+    auto file = a.blobs.open_read(sha);
+    if (!file) {
+        auto e = file.error();
+        if (e.code == errc::not_found) e = make_error(errc::internal, "the stored file is missing");
+        co_return problem_response(e, req.path);
+    }
+    // Thumbnails are kho's own WebP, shown inline; files are attachments.
+    auto r = build_download(req, download_spec{std::move(*file), sha, made / 1000, name, type, !thumb});
+    if (!thumb) {
+        storage::download_subject usage = who;
+        usage.asset = f.item.asset.to_string();
+        usage.version = f.item.version;
+        usage.file = f.item.file;
+        usage.kit = kit.id.to_string();
+        record_usage(a, req, r, std::move(usage));
+    }
+    co_return r;
+}
+
 void add_press_kit_routes(router& r) {
     r.add({"POST", "/api/v1/press-kits", create_kit, true, body_kind::json, action::press_kit_manage});
     r.add({"GET", "/api/v1/press-kits", list_kits});
@@ -295,6 +356,8 @@ void add_press_kit_routes(router& r) {
     r.add({"DELETE", "/api/v1/press-kits/{id}", delete_kit, true, body_kind::none,
            action::press_kit_manage});
     r.add({"GET", "/api/v1/press-kits/{id}/download", download_kit});
+    r.add({"GET", "/api/v1/press-kits/{id}/items/{n}", kit_item});
+    r.add({"GET", "/api/v1/press-kits/{id}/items/{n}/thumb", kit_item_thumb});
 }
 
 }  // namespace kho::api

@@ -9,6 +9,8 @@
 //   PATCH  /api/v1/press-kits/{id}         If-Match: "r<revision>" optional
 //   DELETE /api/v1/press-kits/{id}
 //   GET    /api/v1/press-kits/{id}/download   the ZIP (Content-Length, ETag, Range)
+//   GET    /api/v1/press-kits/{id}/items/{n}        one file of the kit
+//   GET    /api/v1/press-kits/{id}/items/{n}/thumb  its thumbnail
 
 #include "api/http_message.hpp"
 #include "core/press_kit.hpp"
@@ -27,9 +29,19 @@ class router;
 struct kit_file;
 
 // The kit as the API shows it; staff also see withdrawn items (and why),
-// the embargo status in words, and the revision.
+// the embargo status in words, and the revision. `base_url` is where the
+// kit is reached (/api/v1/press-kits/{id}, or a share link's
+// /api/v1/links/{token}): the ZIP is at base/download, item n (1-based) at
+// base/items/n and its thumbnail at base/items/n/thumb.
 nlohmann::json press_kit_json(app& a, const press_kit& k, const std::vector<kit_file>& files,
-                              bool staff, const std::string& download_url);
+                              bool staff, const std::string& base_url);
+
+// One item of a kit (its file, or its thumbnail), for whoever may see the
+// kit, whatever the item's own audience: putting it in a kit is the press
+// decision. 404 for a position that is not an available item.
+boost::asio::awaitable<response> serve_kit_item(app& a, request& req, const press_kit& kit,
+                                                const std::string& position, bool thumb,
+                                                const storage::download_subject& who);
 
 // Serves the kit's ZIP and records the download (`who` says who: a user or
 // a share link). Pass a named object: g++ 12 destroys a temporary bound to

@@ -257,7 +257,7 @@ awaitable<response> asset_history(app& a, request& req) {
     if (auto allowed = check(a, req, action::comment_read, on); !allowed)
         co_return problem_response(allowed.error(), req.path);
     std::vector<audit_entry> entries;
-    for (const std::string target : {"asset:" + id->to_string(), "asset:" + id->to_string() + "/"}) {
+    for (const auto& target : {"asset:" + id->to_string(), "asset:" + id->to_string() + "/"}) {
         storage::audit_filter f;
         f.target = target;
         auto page = a.audit.list(f, std::nullopt, 500);

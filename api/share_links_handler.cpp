@@ -22,6 +22,9 @@
 #include "storage/press_kit_store.hpp"
 #include "storage/share_link_store.hpp"
 
+#include <boost/url/decode_view.hpp>
+#include <boost/url/pct_string_view.hpp>
+
 namespace kho::api {
 namespace {
 
@@ -102,9 +105,17 @@ std::variant<opened_link, failure> open_link(app& a, const request& req, const s
             auto g = verify_link(*grant, unlock_keys(a.link_keys.keys()));
             o.unlocked = g && g->link_id == o.link.id && now < g->expires_at * 1000;
         }
+        // Header values are bytes: a script may send the UTF-8 password as
+        // is, or percent-encoded (what fetch() needs for "báo chí").
         if (!o.unlocked)
-            if (auto typed = req.headers.get("X-Kho-Link-Password"))
+            if (auto typed = req.headers.get("X-Kho-Link-Password")) {
                 o.unlocked = verify_password(o.link.password_hash, *typed);
+                if (!o.unlocked && typed->find('%') != std::string_view::npos)
+                    if (auto pct = boost::urls::make_pct_string_view(*typed)) {
+                        boost::urls::decode_view dv = **pct;
+                        o.unlocked = verify_password(o.link.password_hash, std::string(dv.begin(), dv.end()));
+                    }
+            }
     }
     return o;
 }
@@ -330,13 +341,18 @@ awaitable<response> landing(app& a, request& req) {
     auto opened = open_link(a, req, token);
     if (auto* f = std::get_if<failure>(&opened)) co_return link_problem(f->code, f->reason, f->detail, req.path);
     auto& o = std::get<opened_link>(opened);
+    if (o.link.max_downloads && o.link.downloads >= o.link.max_downloads)
+        co_return link_problem(errc::gone, "exhausted",
+                               "the link's " + std::to_string(o.link.max_downloads) +
+                                   " downloads have been used",
+                               req.path);
     json body{{"link", link_json(a, o.link, token, false)}, {"unlocked", o.unlocked}};
     if (!o.unlocked) co_return json_response(200, body);
     if (auto f = load_target(a, o)) co_return link_problem(f->code, f->reason, f->detail, req.path);
     const std::string download = api_url(token) + "/download";
     if (o.kit) {
         body["press_kit"] = co_await run_blocking(a, [&] {
-            return press_kit_json(a, *o.kit, resolve_kit(a, *o.kit), false, download);
+            return press_kit_json(a, *o.kit, resolve_kit(a, *o.kit), false, api_url(token));
         });
     } else {
         const auto& v = *o.version;
@@ -351,6 +367,7 @@ awaitable<response> landing(app& a, request& req) {
             file["content_type"] = r->content_type;
         }
         body["asset"] = {{"title", o.asset_record->meta.title},
+                         {"thumb_url", api_url(token) + "/thumb"},
                          {"description", o.asset_record->meta.description},
                          {"kind", std::string(to_string(o.asset_record->meta.kind))},
                          {"version", v.number},
@@ -395,6 +412,59 @@ awaitable<response> unlock(app& a, request& req) {
     co_return r;
 }
 
+// A download that starts (at byte 0) uses one of the link's downloads;
+// resuming one does not. Returns the refusal when none are left.
+awaitable<std::optional<response>> count_download(app& a, const request& req, const opened_link& o,
+                                                  const response& r) {
+    const bool starts = req.method == "GET" && (r.status == 200 || (r.status == 206 && r.first_byte == 0));
+    const bool resumes = req.method == "GET" && r.status == 206 && r.first_byte > 0;
+    if (starts || (resumes && o.link.max_downloads && o.link.downloads == 0)) {
+        auto claimed = co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
+        if (!claimed) {
+            if (claimed.error().code == errc::gone)
+                co_return link_problem(errc::gone, "exhausted", claimed.error().detail, req.path);
+            co_return problem_response(claimed.error(), req.path);
+        }
+    } else if (resumes && o.link.max_downloads && o.link.downloads > o.link.max_downloads) {
+        co_return link_problem(errc::gone, "exhausted", "the link's downloads have been used", req.path);
+    }
+    co_return std::nullopt;
+}
+
+// An item of the linked kit, or (thumb) its thumbnail; for a version link,
+// /thumb is the version's thumbnail.
+awaitable<response> link_item(app& a, request& req, bool thumb) {
+    const auto& token = req.path_params.at(0);
+    auto opened = open_link(a, req, token);
+    if (auto* f = std::get_if<failure>(&opened)) co_return link_problem(f->code, f->reason, f->detail, req.path);
+    auto& o = std::get<opened_link>(opened);
+    if (!o.unlocked)
+        co_return link_problem(errc::forbidden, "password_required", "this link needs its password", req.path);
+    if (auto f = load_target(a, o)) co_return link_problem(f->code, f->reason, f->detail, req.path);
+    if (!o.kit) {
+        if (!thumb || req.path_params.size() > 1)
+            co_return problem_response(errc::not_found, "this link opens one file, not a kit", req.path);
+        auto r = a.assets.get_rendition(o.asset_record->id, o.version->number, "thumb");
+        if (!r) co_return problem_response(errc::not_found, "no thumbnail yet", req.path);
+        auto file = a.blobs.open_read(r->sha256);
+        if (!file) co_return problem_response(errc::internal, "the stored file is missing", req.path);
+        co_return build_download(req, download_spec{std::move(*file), r->sha256, r->created_at / 1000,
+                                                    rendition_file_name(*o.version, *r), r->content_type,
+                                                    false});
+    }
+    if (req.path_params.size() < 2)
+        co_return problem_response(errc::not_found, "name an item of the kit", req.path);
+    storage::download_subject who;
+    who.link = o.link.id.to_string();
+    auto r = co_await serve_kit_item(a, req, *o.kit, req.path_params.at(1), thumb, who);
+    if (!thumb)
+        if (auto refused = co_await count_download(a, req, o, r)) co_return std::move(*refused);
+    co_return r;
+}
+
+awaitable<response> link_item_file(app& a, request& req) { co_return co_await link_item(a, req, false); }
+awaitable<response> link_item_thumb(app& a, request& req) { co_return co_await link_item(a, req, true); }
+
 awaitable<response> link_download(app& a, request& req) {
     const auto& token = req.path_params.at(0);
     auto opened = open_link(a, req, token);
@@ -434,20 +504,7 @@ awaitable<response> link_download(app& a, request& req) {
         who.file = o.link.file;
         record_usage(a, req, r, who);
     }
-    // A download that starts (at byte 0) uses one of the link's downloads;
-    // resuming one does not.
-    const bool starts = req.method == "GET" && (r.status == 200 || (r.status == 206 && r.first_byte == 0));
-    const bool resumes = req.method == "GET" && r.status == 206 && r.first_byte > 0;
-    if (starts || (resumes && o.link.max_downloads && o.link.downloads == 0)) {
-        auto claimed = co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
-        if (!claimed) {
-            if (claimed.error().code == errc::gone)
-                co_return link_problem(errc::gone, "exhausted", claimed.error().detail, req.path);
-            co_return problem_response(claimed.error(), req.path);
-        }
-    } else if (resumes && o.link.max_downloads && o.link.downloads > o.link.max_downloads) {
-        co_return link_problem(errc::gone, "exhausted", "the link's downloads have been used", req.path);
-    }
+    if (auto refused = co_await count_download(a, req, o, r)) co_return std::move(*refused);
     co_return r;
 }
 
@@ -463,6 +520,9 @@ void add_share_link_routes(router& r) {
     r.add({"GET", "/api/v1/links/{token}", landing, false});
     r.add({"POST", "/api/v1/links/{token}/unlock", unlock, false, body_kind::json});
     r.add({"GET", "/api/v1/links/{token}/download", link_download, false});
+    r.add({"GET", "/api/v1/links/{token}/thumb", link_item_thumb, false});
+    r.add({"GET", "/api/v1/links/{token}/items/{n}", link_item_file, false});
+    r.add({"GET", "/api/v1/links/{token}/items/{n}/thumb", link_item_thumb, false});
 }
 
 }  // namespace kho::api

@@ -128,6 +128,10 @@ press_kit_status status_at(const press_kit& k, unix_ms now) noexcept {
     return press_kit_status::released;
 }
 
+unix_ms released_at(const press_kit& k) noexcept {
+    return k.embargo_until.value_or(k.created_at);
+}
+
 std::string_view to_string(press_kit_status s) noexcept {
     switch (s) {
         case press_kit_status::embargoed: return "embargoed";

@@ -68,6 +68,8 @@ result<press_kit> apply_input(press_kit kit, const press_kit_input& in, bool cre
 enum class press_kit_status { embargoed, released, expired };
 press_kit_status status_at(const press_kit& k, unix_ms now) noexcept;
 std::string_view to_string(press_kit_status s) noexcept;
+// When the kit was (or will be) out: its embargo's end, else its creation.
+unix_ms released_at(const press_kit& k) noexcept;
 
 std::string encode_record(const press_kit& k);
 result<press_kit> decode_press_kit_record(std::string_view bytes);
