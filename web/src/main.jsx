@@ -1,6 +1,6 @@
 // kho's web UI: the shell (header, navigation, language) and the route
 // table. Each page lives in pages/ and registers its own messages.
-import { render } from 'preact';
+import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, match, navigate, useLocation } from './router.js';
 import { language, setLang, t } from './i18n.js';
@@ -9,15 +9,36 @@ import { canUpload, isStaff, loadMe, me, signOut } from './session.js';
 import { ErrorBox, Spinner } from './components.jsx';
 import { LoginPage } from './pages/login.jsx';
 import { CatalogPage } from './pages/catalog.jsx';
-import { AssetPage } from './pages/asset.jsx';
-import { UploadPage } from './pages/upload.jsx';
-import { MyMaterialsPage } from './pages/my.jsx';
-import { ReviewsPage } from './pages/reviews.jsx';
-import { PressKitsPage, PressKitPage } from './pages/press.jsx';
-import { ShareLandingPage } from './pages/share.jsx';
-import { UsersPage, UnitsPage } from './pages/admin.jsx';
-import { ReportsPage } from './pages/reports.jsx';
-import { AccountPage } from './pages/account.jsx';
+
+// Pages other than the catalog load when first opened (esbuild splits them
+// into chunks), so the first load stays small.
+function lazy(load, name) {
+  let loaded = null;
+  let pending = null;
+  return function LazyPage(props) {
+    const [, ready] = useState(0);
+    const [error, setError] = useState(null);
+    useEffect(() => {
+      if (loaded) return;
+      pending = pending || load().then((m) => (loaded = m[name]));
+      pending.then(() => ready((n) => n + 1), setError);
+    }, []);
+    if (error) return <ErrorBox error={error} onRetry={() => location.reload()} />;
+    return loaded ? h(loaded, props) : <Spinner />;
+  };
+}
+
+const AssetPage = lazy(() => import('./pages/asset.jsx'), 'AssetPage');
+const UploadPage = lazy(() => import('./pages/upload.jsx'), 'UploadPage');
+const MyMaterialsPage = lazy(() => import('./pages/my.jsx'), 'MyMaterialsPage');
+const ReviewsPage = lazy(() => import('./pages/reviews.jsx'), 'ReviewsPage');
+const PressKitsPage = lazy(() => import('./pages/press.jsx'), 'PressKitsPage');
+const PressKitPage = lazy(() => import('./pages/press.jsx'), 'PressKitPage');
+const ShareLandingPage = lazy(() => import('./pages/share.jsx'), 'ShareLandingPage');
+const UsersPage = lazy(() => import('./pages/admin.jsx'), 'UsersPage');
+const UnitsPage = lazy(() => import('./pages/admin.jsx'), 'UnitsPage');
+const ReportsPage = lazy(() => import('./pages/reports.jsx'), 'ReportsPage');
+const AccountPage = lazy(() => import('./pages/account.jsx'), 'AccountPage');
 
 // pattern, page, who may open it (null: anyone, even signed out)
 const routes = [
@@ -149,8 +170,6 @@ function App() {
     </>
   );
 }
-
-import { h } from 'preact';
 
 document.documentElement.lang = language.value;
 render(<App />, document.getElementById('app'));
