@@ -120,6 +120,9 @@ response problem_response(const error& e, std::string_view instance) {
     // Error text may echo client input: replace invalid UTF-8 rather than throw.
     r.set_body(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                "application/problem+json");
+    // An error describes this moment (not released yet, revoked, gone):
+    // 404 and 410 are cacheable by default, so say they are not.
+    r.headers.set("Cache-Control", "no-store");
     return r;
 }
 

@@ -222,3 +222,74 @@ export async function makeImage(dir, name, colour = 'red', size = '640x480') {
   await ffmpeg(['-f', 'lavfi', '-i', `color=c=${colour}:s=${size}:d=1`, '-frames:v', '1', file]);
   return file;
 }
+
+// Waits until `predicate(arg)`, run in the page, is truthy; returns its
+// value. (page.waitForFunction polls through eval, which kho's CSP forbids
+// once the first check fails; page.evaluate is not subject to it.)
+export async function pollPage(page, predicate, arg, { timeout = 15000, interval = 50 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(predicate, arg);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${predicate.toString().slice(0, 200)}`);
+    await sleep(interval);
+  }
+}
+
+// Drops files from disk onto `locator` (a drop zone) the way a person drags
+// them from the file manager: a DataTransfer built in the page, then
+// dragenter, dragover and drop. `files`: [{path, name?, type?, lastModified?}];
+// lastModified defaults to a fixed time, so dropping the same path again
+// drops the same File (resumable uploads recognise a file by it).
+export async function dropFiles(locator, files) {
+  const types = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', pdf: 'application/pdf', mp4: 'video/mp4',
+    webm: 'video/webm', mp3: 'audio/mpeg', wav: 'audio/wav', tif: 'image/tiff', tiff: 'image/tiff' };
+  const payload = files.map((f) => {
+    const name = f.name ?? f.path.split('/').pop();
+    const ext = name.split('.').pop().toLowerCase();
+    return {
+      name,
+      type: f.type ?? types[ext] ?? 'application/octet-stream',
+      lastModified: f.lastModified ?? Date.UTC(2026, 10, 1), // fixed: the same file is the same File
+      data: readFileSync(f.path).toString('base64'),
+    };
+  });
+  await locator.evaluate((el, list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bin = atob(f.data);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], f.name, { type: f.type, lastModified: f.lastModified }));
+    }
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    }
+  }, payload);
+}
+
+// Another tab in the same browser context (same cookies and localStorage),
+// recording foreign requests and console errors like openPage.
+export async function openAnotherPage(context, server) {
+  const page = await context.newPage();
+  page.foreignRequests = [];
+  page.consoleErrors = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.host !== `127.0.0.1:${server.port}`) page.foreignRequests.push(r.url());
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) page.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  return page;
+}
+
+// An image of random pixels, which hardly compresses (2200x1600: a PNG of
+// about 5 MB), for uploads big enough to interrupt.
+export async function makeNoiseImage(dir, name, size = '2200x1600') {
+  const file = join(dir, name);
+  await ffmpeg(['-f', 'lavfi', '-i', `nullsrc=s=${size}:d=1,format=rgb24,geq=r='random(1)*255':g='random(2)*255':b='random(3)*255'`,
+    '-frames:v', '1', '-pix_fmt', 'rgb24', file]);
+  return file;
+}
