@@ -1,19 +1,20 @@
 #include "api/reviews_handler.hpp"
 
-#include <algorithm>
-
 #include "api/access.hpp"
 #include "api/app.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
 #include "api/query.hpp"
+#include "api/renditions_handler.hpp"
 #include "api/router.hpp"
 #include "core/text.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/comment_store.hpp"
 #include "storage/unit_store.hpp"
+#include "storage/user_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace kho::api {
@@ -194,6 +195,13 @@ awaitable<response> add_comment(app& a, request& req) {
     co_return json_response(201, storage::to_api_json(*added));
 }
 
+// Who someone is, for the people they work with: the display name (never
+// the account's other details).
+std::string display_name(const app& a, const std::string& user_id) {
+    auto u = a.users.get(user_id);
+    return u ? u->display_name : std::string();
+}
+
 awaitable<response> review_queue(app& a, request& req) {
     auto q = query_params::parse(req.query);
     if (!q) co_return problem_response(q.error(), req.path);
@@ -208,7 +216,9 @@ awaitable<response> review_queue(app& a, request& req) {
         // A trashed asset waits in the queue until it is restored or purged.
         if (!asset || !v || asset->deleted_at) continue;
         auto j = to_api_json(*asset);
-        j["version"] = to_api_json(*v);
+        j["version"] = version_json(a, asset->id, *v);
+        if (j["version"]["submitted"].is_object())
+            j["version"]["submitted"]["by_name"] = display_name(a, v->submitted_by);
         items.push_back(std::move(j));
     }
     co_return json_response(200, {{"items", std::move(items)},
@@ -266,7 +276,11 @@ awaitable<response> asset_history(app& a, request& req) {
     }
     std::sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.id > y.id; });
     json items = json::array();
-    for (const auto& e : entries) items.push_back(to_api_json(e));
+    for (const auto& e : entries) {
+        auto j = to_api_json(e);
+        j["actor_name"] = e.actor.empty() ? json(nullptr) : json(display_name(a, e.actor));
+        items.push_back(std::move(j));
+    }
     co_return json_response(200, {{"items", std::move(items)}});
 }
 

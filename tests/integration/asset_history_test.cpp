@@ -10,6 +10,11 @@ TEST_CASE("asset history: every step of the asset and its versions, newest first
     newsroom n;
     auto id = n.upload({"Áp phích Nghị quyết 71", "poster", "", {}, ""}, fake_png(60));
     REQUIRE(n.step(n.designer, id, 1, "submit").status == 200);
+    // The queue says who submitted it, by name, and carries the renditions.
+    auto queue = json_of(n.c.request("GET", "/api/v1/reviews", bearer(n.reviewer)));
+    REQUIRE(queue["items"].size() == 1);
+    CHECK(queue["items"][0]["version"]["submitted"]["by_name"] == "Nguyễn Thị Lan");
+    CHECK(queue["items"][0]["version"]["renditions"].is_array());
     REQUIRE(n.step(n.reviewer, id, 1, "reject", {{"comment", "Sai logo Bộ"}}).status == 200);
     REQUIRE(n.c.request("POST", "/api/v1/assets/" + id + "/versions", bearer(n.designer), fake_png(61)).status == 201);
     n.approve(id, {{"all_units", true}}, 2);
@@ -25,6 +30,7 @@ TEST_CASE("asset history: every step of the asset and its versions, newest first
     CHECK(actions == std::vector<std::string>{"version.approved", "version.submitted", "version.created",
                                               "version.rejected", "version.submitted", "asset.created"});
     CHECK(body["items"][3]["comment"] == "Sai logo Bộ");
+    CHECK(body["items"][3]["actor_name"] == "Trần Văn Bình");
     // The designer sees their own asset's history; a school and a journalist do not.
     CHECK(n.c.request("GET", "/api/v1/assets/" + id + "/history", bearer(n.designer)).status == 200);
     check_problem(n.c.request("GET", "/api/v1/assets/" + id + "/history", bearer(n.member_hn)), 403, "forbidden");
