@@ -113,8 +113,20 @@ awaitable<response> downloads(app& a, request& req) {
                                    "group_by must be asset, unit, province, level, day or kit",
                                    req.path);
 
-    const char family = group == "asset" ? 'a' : group == "kit" ? 'k' : 'u';
-    auto counters = co_await run_blocking(a, [&] { return a.usage.counters(family, p->from, p->to); });
+    // Province and level are the unit's when it downloaded (kept in the
+    // counters), not where the unit sits today.
+    const auto province = q->get("province");
+    if (province && group != "asset")
+        co_return problem_response(errc::invalid_parameter, "province narrows group_by=asset only",
+                                   req.path);
+    const char family = group == "asset" ? (province ? 'y' : 'a')
+                        : group == "kit"      ? 'k'
+                        : group == "province" ? 'p'
+                        : group == "level"    ? 'l'
+                                              : 'u';
+    const std::string only = province ? *province + '\0' : std::string();
+    auto counters =
+        co_await run_blocking(a, [&] { return a.usage.counters(family, p->from, p->to, only); });
     if (!counters) co_return problem_response(counters.error(), req.path);
 
     std::map<std::string, report_row> rows;
@@ -122,15 +134,7 @@ awaitable<response> downloads(app& a, request& req) {
     for (const auto& c : *counters) {
         totals += c.counts;
         std::string key;
-        if (group == "asset" || group == "kit" || group == "unit") {
-            key = c.key;
-        } else if (group == "day") {
-            key = storage::format_day(c.day);
-        } else {
-            auto u = a.units.get(c.key);
-            key = group == "province" ? (u ? u->province : std::string())
-                                      : (u ? std::string(to_string(u->level)) : std::string());
-        }
+        key = group == "day" ? storage::format_day(c.day) : c.key;
         auto& row = rows[key];
         row.key = key;
         row.counts += c.counts;

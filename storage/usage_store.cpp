@@ -22,6 +22,9 @@ using json = nlohmann::json;
 //   'u' + unit code + 0x00 + day
 //   'x' + asset id (26 chars) + unit code + 0x00 + day
 //   'k' + press kit id (26 chars) + day
+//   'p' + province + 0x00 + day, 'l' + level + 0x00 + day (the unit's at the
+//   time of the download)
+//   'y' + province + 0x00 + asset id (26 chars) + day
 constexpr unix_ms k_day_ms = 24LL * 3600 * 1000;
 constexpr unix_ms k_vietnam_offset_ms = 7LL * 3600 * 1000;
 
@@ -198,6 +201,15 @@ void usage_store::record(const download_subject& s, std::uint64_t first_byte,
         std::string x = "x" + subj.asset + subj.unit + '\0';
         append_day(x, day);
         batch.Merge(h[cf::usage_counters], x, counts);
+        std::string pk = "p" + subj.province + '\0';
+        append_day(pk, day);
+        batch.Merge(h[cf::usage_counters], pk, counts);
+        std::string lk = "l" + subj.level + '\0';
+        append_day(lk, day);
+        batch.Merge(h[cf::usage_counters], lk, counts);
+        std::string yk = "y" + subj.province + '\0' + subj.asset;
+        append_day(yk, day);
+        batch.Merge(h[cf::usage_counters], yk, counts);
     }
     // Statistics: no fsync (see the header).
     (void)h.db->Write(rocksdb::WriteOptions(), &batch);
@@ -228,9 +240,18 @@ result<std::vector<counter_row>> usage_store::counters(char by, std::int32_t fro
                 row.key = std::string(body);
                 break;
             case 'u':
+            case 'p':
+            case 'l':
                 if (body.empty() || body.back() != '\0') continue;
                 row.key = std::string(body.substr(0, body.size() - 1));
                 break;
+            case 'y': {
+                auto zero = body.find('\0');
+                if (zero == std::string_view::npos || body.size() != zero + 1 + 26) continue;
+                row.unit = std::string(body.substr(0, zero));  // the province
+                row.key = std::string(body.substr(zero + 1));
+                break;
+            }
             case 'x':
                 if (body.size() < 27 || body.back() != '\0') continue;
                 row.key = std::string(body.substr(0, 26));

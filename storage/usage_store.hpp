@@ -77,8 +77,8 @@ unix_ms vietnam_day_start(std::int32_t day) noexcept;
 std::string format_day(std::int32_t day);  // "2026-11-26"
 
 struct counter_row {
-    std::string key;      // asset id text, unit code, or kit id text
-    std::string unit = {};     // for (asset, unit) rows
+    std::string key;      // asset id text, unit code, kit id text, province or level
+    std::string unit = {};     // for (asset, unit) rows; the province for 'y' rows
     std::int32_t day = 0;
     usage_counts counts;
 };
@@ -100,8 +100,10 @@ class usage_store {
                 bool reached_end);
 
     // Counters of days [from_day, to_day] (inclusive). `by`: 'a' asset,
-    // 'u' unit, 'x' (asset, unit), 'k' press kit. For 'a', 'x' and 'k' an
-    // asset/kit id text narrows it to one.
+    // 'u' unit, 'x' (asset, unit), 'k' press kit, 'p' province and 'l'
+    // education level (the unit's when downloaded), 'y' (province, asset).
+    // `only` narrows to a key prefix: an asset or kit id for 'a', 'x', 'k';
+    // a province + "\0" for 'y'.
     result<std::vector<counter_row>> counters(char by, std::int32_t from_day, std::int32_t to_day,
                                               const std::string& only = {}) const;
 

@@ -360,6 +360,8 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"PATCH /api/v1/press-kits/{id}", "press_kit_manage"},
         {"DELETE /api/v1/press-kits/{id}", "press_kit_manage"},
         {"GET /api/v1/press-kits/{id}/download", "press_kit_read"},
+        {"GET /api/v1/press-kits/{id}/items/{n}", "press_kit_read"},
+        {"GET /api/v1/press-kits/{id}/items/{n}/thumb", "press_kit_read"},
         {"POST /api/v1/share-links", "share_link_manage"},
         {"GET /api/v1/share-links", "share_link_manage"},
         {"DELETE /api/v1/share-links/{id}", "share_link_manage"},

@@ -99,6 +99,13 @@ TEST_CASE("press kits: embargo hides a kit from journalists until it lifts; staf
     CHECK_FALSE(jj.contains("status_detail"));
     CHECK(jj["items"][0]["caption"] == "Áp phích khổ A0");
     CHECK(jj["items"][0]["credit"] == "Bộ GDĐT");
+    // Items are reachable through the kit, whatever their own audience.
+    CHECK(jj["items"][0]["url"] == kit + "/items/1");
+    auto item = n.c.request("GET", kit + "/items/1", bearer(n.journalist));
+    REQUIRE(item.status == 200);
+    CHECK(item.body == p.poster_bytes);
+    check_problem(n.c.request("GET", kit + "/items/3", bearer(n.journalist)), 404, "not_found");
+    check_problem(n.c.request("GET", kit + "/items/x", bearer(n.journalist)), 404, "not_found");
     CHECK(json_of(n.c.request("GET", "/api/v1/press-kits", bearer(n.journalist)))["items"].size() == 1);
     CHECK(n.c.request("GET", kit + "/download", bearer(n.journalist)).status == 200);
 

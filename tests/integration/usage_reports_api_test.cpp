@@ -83,6 +83,17 @@ TEST_CASE("usage: downloads are counted once each, per material, unit, province,
           std::map<std::string, long>{{"Hà Nội", 3}, {"Huế", 1}});
     CHECK(downloads_by_key(report(n.c, "downloads?group_by=level")) ==
           std::map<std::string, long>{{"upper_secondary", 3}, {"primary", 1}});
+    // Narrowed to one province: what Huế's units downloaded.
+    CHECK(downloads_by_key(report(n.c, "downloads?group_by=asset&province=" + url_encode("Huế"))) ==
+          std::map<std::string, long>{{f.poster, 1}});
+    CHECK(report(n.c, "downloads?group_by=asset&province=" + url_encode("Cần Thơ"))["items"].empty());
+    // A unit that changes province later keeps its past downloads where
+    // they happened.
+    auto moved = n.c.request("PATCH", "/api/v1/units/TH-VD", auth(), json{{"province", "Đà Nẵng"}}.dump());
+    INFO(moved.body);
+    REQUIRE(moved.status == 200);
+    CHECK(downloads_by_key(report(n.c, "downloads?group_by=province")) ==
+          std::map<std::string, long>{{"Hà Nội", 3}, {"Huế", 1}});
     // By day: every day of the default 30-day period, today's four.
     auto by_day = report(n.c, "downloads?group_by=day");
     REQUIRE(by_day["items"].size() == 30);
@@ -196,7 +207,7 @@ TEST_CASE("usage: reports are the ministry's; bad parameters get 400", "[usage][
                           "downloads?from=2026-12-01&to=2026-11-01", "downloads?format=xml",
                           "downloads?from=2000-01-01&to=2026-01-01", "downloads?limit=0",
                           "coverage?asset=nonsense", "coverage?level=kindergarten",
-                          "downloads/events?cursor=xyz"}) {
+                          "downloads/events?cursor=xyz", "downloads?group_by=unit&province=Hu%E1%BA%BF"}) {
         INFO(q);
         check_problem(n.c.request("GET", std::string("/api/v1/reports/") + q, auth()), 400,
                       "invalid_parameter");
