@@ -93,7 +93,7 @@ TEST_CASE("CSV header names columns in any order and any case", "[units]") {
     CHECK(p.rows[0].u.level == education_level::none);
 }
 
-TEST_CASE("CSV quoted fields keep commas and quotes; line numbers count quoted line breaks",
+TEST_CASE("CSV quoted fields keep commas and quotes, line numbers count quoted line breaks",
           "[units]") {
     std::string csv =
         "code,name,parent_code,province,level\r\n"

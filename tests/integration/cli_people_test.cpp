@@ -127,7 +127,7 @@ std::set<std::string> unit_codes(const server_process& server) {
 
 }  // namespace
 
-TEST_CASE("kho units import, list and export keep Vietnamese names; a bad file changes nothing",
+TEST_CASE("kho units import, list and export keep Vietnamese names, a bad file changes nothing",
           "[cli][people]") {
     server_process server;
     temp_dir work;

@@ -366,7 +366,7 @@ TEST_CASE("kho reports an unreachable server with exit code 1", "[cli]") {
     }
 }
 
-TEST_CASE("kho gc removes only unreferenced blobs; kho verify reports a flipped byte by version",
+TEST_CASE("kho gc removes only unreferenced blobs, kho verify reports a flipped byte by version",
           "[cli]") {
     server_process server;
     temp_dir work;

@@ -160,7 +160,7 @@ TEST_CASE("several ranges give multipart/byteranges, coalesced and in order") {
     CHECK(merged.body == f.bytes.substr(0, 200));
 }
 
-TEST_CASE("unsatisfiable ranges give 416 with the size; invalid ones are ignored") {
+TEST_CASE("unsatisfiable ranges give 416 with the size, invalid ones are ignored") {
     fixture f;
     auto size = std::to_string(f.bytes.size());
     for (const std::string& h :

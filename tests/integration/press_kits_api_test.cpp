@@ -59,7 +59,7 @@ struct press_room {
 
 }  // namespace
 
-TEST_CASE("press kits: embargo hides a kit from journalists until it lifts; staff are told why",
+TEST_CASE("press kits: embargo hides a kit from journalists until it lifts, staff are told why",
           "[press][integration]") {
     press_room p;
     auto& n = p.n;

@@ -208,7 +208,7 @@ TEST_CASE("share links: a password guards the contents until it is given",
     CHECK(throttled > 0);
 }
 
-TEST_CASE("share links: never to anything unapproved; rotation keeps old links",
+TEST_CASE("share links: never to anything unapproved, rotation keeps old links",
           "[links][integration]") {
     sharing s;
     // Only approved versions and files that exist.

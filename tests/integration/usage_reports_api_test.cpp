@@ -196,7 +196,7 @@ TEST_CASE("usage: CSV exports cannot smuggle spreadsheet formulas", "[usage][int
     CHECK(csv.body.find("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"bấm vào\"\")\"") != std::string::npos);
 }
 
-TEST_CASE("usage: reports are the ministry's; bad parameters get 400", "[usage][integration]") {
+TEST_CASE("usage: reports are the ministry's, bad parameters get 400", "[usage][integration]") {
     newsroom n;
     check_problem(n.c.request("GET", "/api/v1/reports/downloads", bearer(n.member_hn)), 403, "forbidden");
     check_problem(n.c.request("GET", "/api/v1/reports/coverage", bearer(n.designer)), 403, "forbidden");

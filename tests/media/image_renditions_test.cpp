@@ -269,7 +269,7 @@ TEST_CASE("CMYK TIFFs with and without an ICC profile come out as 3-band sRGB", 
     }
 }
 
-TEST_CASE("an embedded RGB profile is converted to sRGB; one that does not fit is ignored",
+TEST_CASE("an embedded RGB profile is converted to sRGB, one that does not fit is ignored",
           "[media][image]") {
     start_vips();
     kho::test::temp_dir dir;
@@ -553,7 +553,7 @@ TEST_CASE("broken files are unprocessable and leave nothing behind", "[media][im
     CHECK((!fs::exists(out_dir) || kho::test::files_under(out_dir) == 0));
 }
 
-TEST_CASE("small images are never enlarged; frames use the same machinery", "[media][image]") {
+TEST_CASE("small images are never enlarged, frames use the same machinery", "[media][image]") {
     start_vips();
     kho::test::temp_dir dir;
     const auto input = dir.path() / "small.png";

@@ -229,7 +229,7 @@ TEST_CASE("audit record codec", "[audit]") {
     }
 }
 
-TEST_CASE("append adds to the caller's batch; nothing shows until it is written", "[audit]") {
+TEST_CASE("append adds to the caller's batch, nothing shows until it is written", "[audit]") {
     log_env env;
     rocksdb::WriteBatch batch;
     auto e = entry("u1", "asset.created", "asset:01ABC");

@@ -13,7 +13,7 @@ using kho::storage::database;
 using kho::storage::upload_record;
 using kho::storage::upload_store;
 
-TEST_CASE("an upload's acknowledged offset holds within a boot; after a reboot its checkpoint does",
+TEST_CASE("an upload's acknowledged offset holds within a boot, after a reboot its checkpoint does",
           "[upload_store]") {
     kho::test::temp_dir dir("kho-upload-test");
     auto db = database::open(dir.path() / "db");
