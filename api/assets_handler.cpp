@@ -39,10 +39,10 @@ response json_response(int status, const json& body) {
     return r;
 }
 
-std::string revision_etag(const asset& a) {
-    return "\"r" + std::to_string(a.revision) + "\"";
-}
-
+// The ETag of an asset as shown: "r<revision>-<digest of the body>". The
+// revision is what If-Match checks (edits); the digest changes with
+// everything else the body carries (renditions made, jobs, what the caller
+// may see), so a revalidating client never keeps a stale body.
 response asset_response(const app& ap, int status, const asset& a,
                         const std::vector<asset_version>& versions) {
     auto body = to_api_json(a);
@@ -50,7 +50,8 @@ response asset_response(const app& ap, int status, const asset& a,
     for (const auto& v : versions) vs.push_back(version_json(ap, a.id, v));
     body["versions"] = std::move(vs);
     auto r = json_response(status, body);
-    r.headers.set("ETag", revision_etag(a));
+    const auto text = body.dump();
+    r.headers.set("ETag", "\"r" + std::to_string(a.revision) + "-" + sha256::hex_of(text).substr(0, 16) + "\"");
     return r;
 }
 
@@ -310,16 +311,16 @@ awaitable<response> get_asset(app& a, request& req) {
     auto checked = load_checked(a, req, *id, action::asset_read);
     if (!checked) co_return problem_response(checked.error(), req.path);
     const asset* found = &checked->record;
-    // Clients (the web UI) revalidate with If-None-Match: the revision
-    // changes with every edit, version, trash and restore.
-    const validators v{revision_etag(*found), found->updated_at / 1000};
+    // Clients (the web UI) revalidate with If-None-Match (see asset_response
+    // for what the ETag covers).
+    auto r = asset_response(a, 200, *found, visible_versions(a, req, *checked));
+    const validators v{std::string(*r.headers.get("ETag")), found->updated_at / 1000};
     if (evaluate_preconditions(req.headers, req.method, v) == precondition::not_modified) {
         response nm;
         nm.status = 304;
         nm.headers.set("ETag", v.etag);
         co_return nm;
     }
-    auto r = asset_response(a, 200, *found, visible_versions(a, req, *checked));
     r.headers.set("Last-Modified", format_http_date(v.last_modified));
     r.headers.set("Cache-Control", "private, no-cache");
     co_return r;
@@ -337,8 +338,9 @@ result<std::uint64_t> required_revision(const request& req) {
         return make_error(errc::precondition_failed,
                           "If-Match does not name a revision of this asset");
     std::uint64_t rev = 0;
+    // "r<revision>" or the GET's "r<revision>-<digest>": the revision counts.
     auto [ptr, ec] = std::from_chars(v.data() + 2, v.data() + v.size() - 1, rev);
-    if (ec != std::errc() || ptr != v.data() + v.size() - 1)
+    if (ec != std::errc() || (ptr != v.data() + v.size() - 1 && *ptr != '-'))
         return make_error(errc::precondition_failed,
                           "If-Match does not name a revision of this asset");
     return rev;

@@ -7,6 +7,9 @@
 #include "tests/support/server_process.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -83,7 +86,8 @@ TEST_CASE("a raw upload creates an asset with sniffed type, Vietnamese metadata 
     CHECK(a["versions"][0]["sha256"] == sha256_hex(png));
     CHECK(a["versions"][0]["size"] == png.size());
     CHECK(r.header("Location").value_or("") == "/api/v1/assets/" + a["id"].get<std::string>());
-    CHECK(r.header("ETag").value_or("") == "\"r1\"");
+    // "r<revision>-<digest of the body>": If-Match checks the revision.
+    CHECK(r.header("ETag").value_or("").rfind("\"r1-", 0) == 0);
 
     auto got = c.request("GET", "/api/v1/assets/" + a["id"].get<std::string>(), auth());
     REQUIRE(got.status == 200);
@@ -276,7 +280,7 @@ TEST_CASE("PATCH needs the current revision in If-Match") {
     REQUIRE(ok.status == 200);
     CHECK(body_json(ok)["title"] == "Áp phích: hiện đại, chất lượng, công bằng");
     CHECK(body_json(ok)["revision"] == 2);
-    CHECK(ok.header("ETag").value_or("") == "\"r2\"");
+    CHECK(ok.header("ETag").value_or("").rfind("\"r2-", 0) == 0);
     // A second editor still holding r1 is refused and changes nothing.
     require_problem(c.request("PATCH", path, auth({{"If-Match", "\"r1\""}}), R"({"title":"Lost"})"),
                     412, "precondition_failed");
@@ -489,7 +493,8 @@ TEST_CASE("assets can be found by the SHA-256 of any of their versions") {
 }
 
 TEST_CASE("an asset's JSON revalidates with If-None-Match until it changes") {
-    server_process server;
+    // No media jobs: the body (which shows their progress) stays still.
+    server_process server(with_args({"--media-concurrency", "0"}));
     http_client c(server.port());
     auto a = create_raw(c, "title=A", fake_png(41));
     std::string path = "/api/v1/assets/" + a["id"].get<std::string>();
@@ -504,4 +509,33 @@ TEST_CASE("an asset's JSON revalidates with If-None-Match until it changes") {
     auto changed = c.request("GET", path, auth({{"If-None-Match", etag}}));
     CHECK(changed.status == 200);
     CHECK(body_json(changed)["title"] == "B");
+}
+
+TEST_CASE("an asset's ETag follows its renditions, not only its revision") {
+    server_process server;
+    http_client c(server.port());
+    auto a = create_raw(c, "title=A", fake_png(42));
+    std::string path = "/api/v1/assets/" + a["id"].get<std::string>();
+    auto first = c.request("GET", path, auth());
+    REQUIRE(first.status == 200);
+    // The media job ends (this fake PNG is refused by the decoder): the
+    // revision stays, the body and its ETag change.
+    std::string state;
+    http_response later;
+    for (int i = 0; i < 200; ++i) {
+        later = c.request("GET", path, auth());
+        state = body_json(later)["versions"][0]["renditions"][0].value("state", "");
+        if (state == "failed") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE(state == "failed");
+    CHECK(body_json(later)["revision"] == body_json(first)["revision"]);
+    if (body_json(first)["versions"][0]["renditions"][0].value("state", "") != "failed") {
+        CHECK(later.header("ETag") != first.header("ETag"));
+        // A client revalidating with the old ETag gets the new body.
+        auto stale = c.request("GET", path, auth({{"If-None-Match", *first.header("ETag")}}));
+        CHECK(stale.status == 200);
+    }
+    auto current = c.request("GET", path, auth({{"If-None-Match", *later.header("ETag")}}));
+    CHECK(current.status == 304);
 }

@@ -37,11 +37,14 @@ export function match(pattern, path) {
   return params;
 }
 
-export function Link({ href, children, ...rest }) {
+// A link that changes pages without reloading. A caller's own onClick runs
+// first (and may cancel with preventDefault).
+export function Link({ href, children, onClick: own, ...rest }) {
   const onClick = (e) => {
+    own?.(e);
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     e.preventDefault();
     navigate(href);
   };
-  return h('a', { href, onClick, ...rest }, children);
+  return h('a', { href, ...rest, onClick }, children);
 }

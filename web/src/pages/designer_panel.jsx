@@ -218,7 +218,7 @@ function NewVersion({ asset, versions, user, reload }) {
     <section class="designer-section" aria-labelledby="designer-version-h">
       <h3 id="designer-version-h">{t('designer.newVersion')}</h3>
       <p class="muted">{t('designer.newVersion.hint', { n: nextNumber })}</p>
-      <Unfinished user={user} target={asset.id} />
+      <Unfinished user={user} target={asset.id} level={4} />
       <DropZone
         id="designer-file"
         label={t('designer.pick')}
@@ -229,7 +229,7 @@ function NewVersion({ asset, versions, user, reload }) {
       {queue.length > 0 && (
         <ul class="upload-list">
           {queue.map((i) => (
-            <UploadItem key={i.key} item={i} withMeta={false} />
+            <UploadItem key={i.key} item={i} withMeta={false} level={4} />
           ))}
         </ul>
       )}
@@ -347,7 +347,18 @@ function Thread({ asset, versions, user }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const [names, setNames] = useState({});
   const path = `/api/v1/assets/${asset.id}/versions/${version.number}/comments`;
+  // Comments carry user ids; the asset's history names the people.
+  useEffect(() => {
+    get(`/api/v1/assets/${asset.id}/history`)
+      .then((h) => {
+        const found = {};
+        for (const e of h.items || []) if (e.actor && e.actor_name) found[e.actor] = e.actor_name;
+        setNames(found);
+      })
+      .catch(() => {});
+  }, [asset.id, version.number, version.state]);
   const load = async () => {
     setError(null);
     try {
@@ -410,7 +421,7 @@ function Thread({ asset, versions, user }) {
           {entries.map((c) => (
             <li key={c.id} class={c.decision ? `designer-decision designer-decision-${c.decision}` : ''}>
               <p class="designer-who">
-                <strong>{c.author === user.id ? t('designer.thread.you') : t('designer.thread.reviewer')}</strong>
+                <strong>{c.author === user.id ? t('designer.thread.you') : names[c.author] || t('designer.thread.reviewer')}</strong>
                 {' · '}
                 <time dateTime={c.at}>{formatDateTime(c.at)}</time>
                 {c.decision && <> · <span class="designer-tag">{t(`designer.thread.${c.decision}`)}</span></>}

@@ -181,7 +181,17 @@ export function MyMaterialsPage({ user }) {
   const inFlight = queue.filter((i) => i.status !== 'done');
   const finishedCount = queue.filter((i) => i.status === 'done').length;
 
-  const detail = (a) => get(`/api/v1/assets/${a.id}`).catch(() => a);
+  // The versions (state, renditions) come from /versions: GET /assets/{id}
+  // answers 304 to the browser's revalidation while renditions change (its
+  // ETag is the asset's revision), so polling it would never see a preview.
+  const detail = async (a) => {
+    try {
+      const v = await get(`/api/v1/assets/${a.id}/versions`);
+      return { ...a, versions: v.items };
+    } catch {
+      return a;
+    }
+  };
 
   // The list has every asset the caller may see; a designer's own are
   // those they created. Pages are read until there is a screenful.
@@ -223,8 +233,8 @@ export function MyMaterialsPage({ user }) {
   useEffect(() => {
     if (!pending.length) return undefined;
     const id = setTimeout(async () => {
-      const fresh = await Promise.all(pending.map((aid) => get(`/api/v1/assets/${aid}`).catch(() => null)));
-      const byId = new Map(fresh.filter(Boolean).map((a) => [a.id, a]));
+      const fresh = await Promise.all((items || []).filter((a) => pending.includes(a.id)).map(detail));
+      const byId = new Map(fresh.map((a) => [a.id, a]));
       setItems((prev) => (prev || []).map((a) => byId.get(a.id) || a));
     }, POLL_MS);
     return () => clearTimeout(id);
@@ -239,8 +249,8 @@ export function MyMaterialsPage({ user }) {
 
   const submitted = async (asset) => {
     setNotice(t('my.submitted', { title: asset.title }));
-    const fresh = await get(`/api/v1/assets/${asset.id}`).catch(() => null);
-    if (fresh) setItems((prev) => prev.map((a) => (a.id === fresh.id ? fresh : a)));
+    const fresh = await detail(asset);
+    setItems((prev) => prev.map((a) => (a.id === fresh.id ? fresh : a)));
   };
 
   return (

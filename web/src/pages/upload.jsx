@@ -262,8 +262,16 @@ let tusModule = null;
 const loadTus = () => (tusModule ||= import('tus-js-client'));
 
 async function begin(key, file) {
-  const tus = await loadTus();
+  let tus;
+  try {
+    tus = await loadTus();
+  } catch {
+    tusModule = null; // offline before the first upload: load it again on retry
+    if (find(key)) update(key, { status: navigator.onLine === false ? 'offline' : 'error', error: { status: 0 } });
+    return;
+  }
   const item = find(key);
+  if (!item) return; // cancelled meanwhile
   const meta = tusMetadata(item);
   const up = new tus.Upload(file, {
     endpoint: ENDPOINT,
@@ -421,7 +429,13 @@ export function editMeta(key, field, value) {
 
 function resume(key) {
   const up = running.get(key);
-  if (!up) return;
+  const item = find(key);
+  if (!item) return;
+  if (!up) {
+    update(key, { status: 'starting', error: null });
+    begin(key, item.file);
+    return;
+  }
   update(key, { status: 'uploading', error: null });
   up.start();
 }
@@ -547,8 +561,9 @@ function statusText(item) {
 
 // One file of the queue: progress, state, actions and (for new
 // materials) its details.
-export function UploadItem({ item, withMeta = true }) {
+export function UploadItem({ item, withMeta = true, level = 3 }) {
   const id = `upload-${item.key}`;
+  const Heading = `h${level}`;
   const pct = item.status === 'done' ? 100 : item.total ? Math.floor((item.bytes * 100) / item.total) : 0;
   const dirty = item.status === 'done' && item.sent && Object.keys(changedFields(item.meta, item.sent)).length > 0;
   const field = (name, label, input) => (
@@ -566,7 +581,7 @@ export function UploadItem({ item, withMeta = true }) {
     <li class={`upload-item upload-${item.status}`}>
       <article class="card" aria-labelledby={`${id}-name`}>
         <header class="upload-item-head">
-          <h3 id={`${id}-name`} class="upload-file">{item.name}</h3>
+          <Heading id={`${id}-name`} class="upload-file">{item.name}</Heading>
           <span class="muted">{formatSize(item.size)}</span>
         </header>
         <div class="upload-bar">
@@ -623,7 +638,7 @@ export function UploadItem({ item, withMeta = true }) {
           {item.status === 'paused' && (
             <button type="button" class="primary" onClick={() => resume(item.key)}>{t('upload.resume')}</button>
           )}
-          {(item.status === 'offline' || (item.status === 'error' && retryable(item.error))) && running.has(item.key) && (
+          {(item.status === 'offline' || (item.status === 'error' && retryable(item.error))) && (
             <button type="button" class="primary" onClick={() => resume(item.key)}>{t('upload.retry')}</button>
           )}
           {item.status !== 'done' && (
@@ -645,7 +660,8 @@ function when(text) {
 
 // Uploads a closed tab left unfinished: how far they got, and a way to
 // discard them.
-export function Unfinished({ user, target }) {
+export function Unfinished({ user, target, level = 2 }) {
+  const Heading = `h${level}`;
   const queue = useSignal(uploads);
   const [progress, setProgress] = useState({});
   const [, setTick] = useState(0);
@@ -682,7 +698,7 @@ export function Unfinished({ user, target }) {
   };
   return (
     <section class="notice upload-unfinished" aria-labelledby={`unfinished-${target}`}>
-      <h2 id={`unfinished-${target}`}>{t('upload.unfinished')}</h2>
+      <Heading id={`unfinished-${target}`} class="upload-unfinished-title">{t('upload.unfinished')}</Heading>
       <p>{t('upload.unfinished.hint')}</p>
       <ul>
         {entries.map((e) => {
