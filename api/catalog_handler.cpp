@@ -104,6 +104,9 @@ awaitable<response> search_catalog(app& a, request& req) {
     if (!to) co_return problem_response(to.error(), req.path);
     cq.from = *from;
     if (*to) cq.until = **to + k_day_ms;  // `to` is inclusive
+    auto mine = q->get_bool("mine");
+    if (!mine) co_return problem_response(mine.error(), req.path);
+    if (mine->value_or(false)) cq.created_by = req.principal->id;
     std::optional<version_state> state;
     if (auto s = q->get("state")) {
         auto st = parse_version_state(*s);

@@ -1,6 +1,6 @@
 #pragma once
 // The catalog: what the caller may see, searched with Vietnamese folding.
-//   GET /api/v1/catalog?q=&kind=&campaign=&tag=&level=&from=&to=&state=&limit=&cursor=
+//   GET /api/v1/catalog?q=&kind=&campaign=&tag=&level=&from=&to=&state=&mine=&limit=&cursor=
 // Each item is an asset with the version the caller is shown (for a unit or
 // a journalist, the approved one offered to them) and the files they can
 // download with their sizes; the page carries facet counts and the total.

@@ -23,6 +23,13 @@ namespace {
 using boost::asio::awaitable;
 using json = nlohmann::json;
 
+// Who someone is, for the people they work with: the display name (never
+// the account's other details).
+std::string display_name(const app& a, const std::string& user_id) {
+    auto u = a.users.get(user_id);
+    return u ? u->display_name : std::string();
+}
+
 struct version_ref {
     ulid id;
     std::uint32_t number = 0;
@@ -174,7 +181,11 @@ awaitable<response> list_comments(app& a, request& req) {
     auto items = a.comments.list(ref->id, ref->number);
     if (!items) co_return problem_response(items.error(), req.path);
     json out = json::array();
-    for (const auto& c : *items) out.push_back(storage::to_api_json(c));
+    for (const auto& c : *items) {
+        auto j = storage::to_api_json(c);
+        j["author_name"] = display_name(a, c.author);
+        out.push_back(std::move(j));
+    }
     co_return json_response(200, {{"items", std::move(out)}});
 }
 
@@ -193,13 +204,6 @@ awaitable<response> add_comment(app& a, request& req) {
         a, [&] { return a.comments.add(ref->id, ref->number, **text, audit_who(req)); });
     if (!added) co_return problem_response(added.error(), req.path);
     co_return json_response(201, storage::to_api_json(*added));
-}
-
-// Who someone is, for the people they work with: the display name (never
-// the account's other details).
-std::string display_name(const app& a, const std::string& user_id) {
-    auto u = a.users.get(user_id);
-    return u ? u->display_name : std::string();
 }
 
 awaitable<response> review_queue(app& a, request& req) {

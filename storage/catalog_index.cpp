@@ -326,6 +326,7 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
     std::vector<catalog_hit> hits;
     for (auto& [doc, score] : candidates) {
         if (doc->facts.trashed) continue;
+        if (q.created_by && doc->facts.created_by != *q.created_by) continue;
         const catalog_version* v = choose(*doc);
         if (!v) continue;
         const unix_ms published = published_at(*v);

@@ -44,6 +44,7 @@ struct catalog_query {
     std::optional<education_level> level;
     std::optional<unix_ms> from;   // offered at or after
     std::optional<unix_ms> until;  // offered before
+    std::optional<std::string> created_by;  // only this user's assets
 };
 
 struct catalog_hit {

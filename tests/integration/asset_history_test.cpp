@@ -31,6 +31,12 @@ TEST_CASE("asset history: every step of the asset and its versions, newest first
                                               "version.rejected", "version.submitted", "asset.created"});
     CHECK(body["items"][3]["comment"] == "Sai logo Bộ");
     CHECK(body["items"][3]["actor_name"] == "Trần Văn Bình");
+    // Comments name their authors.
+    REQUIRE(n.c.request("POST", "/api/v1/assets/" + id + "/versions/2/comments", bearer(n.reviewer),
+                        json{{"text", "Đẹp"}}.dump())
+                .status == 201);
+    auto comments = json_of(n.c.request("GET", "/api/v1/assets/" + id + "/versions/2/comments", bearer(n.designer)));
+    CHECK(comments["items"][0]["author_name"] == "Trần Văn Bình");
     // The designer sees their own asset's history; a school and a journalist do not.
     CHECK(n.c.request("GET", "/api/v1/assets/" + id + "/history", bearer(n.designer)).status == 200);
     check_problem(n.c.request("GET", "/api/v1/assets/" + id + "/history", bearer(n.member_hn)), 403, "forbidden");

@@ -103,6 +103,10 @@ TEST_CASE("catalog: a teacher finds approved materials typing without diacritics
     CHECK(has_title(search(n.c, n.reviewer, "q=" + url_encode("ban nhap")), "Nghị quyết 71 bản nháp"));
     CHECK(has_title(search(n.c, n.designer, "q=" + url_encode("ban nhap")), "Nghị quyết 71 bản nháp"));
     CHECK(search(n.c, n.member_hn, "q=" + url_encode("ban nhap"))["total"] == 0);
+    // "Mine": a designer's own materials, drafts included.
+    auto mine = search(n.c, n.designer, "mine=true");
+    CHECK(mine["total"] == 5);
+    CHECK(search(n.c, n.reviewer, "mine=true")["total"] == 0);
     // A reviewer can ask for approved versions only.
     CHECK(search(n.c, n.reviewer, "q=" + url_encode("ban nhap") + "&state=approved")["total"] == 0);
 }
