@@ -6,6 +6,8 @@
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -68,38 +70,9 @@ result<cursor_pos> decode_cursor(std::string_view s) {
     return c;
 }
 
-// Result order: score, then recency, then id (newest first), all descending.
-bool before(const catalog_hit& x, const catalog_hit& y) {
-    if (x.score != y.score) return x.score > y.score;
-    if (x.published != y.published) return x.published > y.published;
-    return x.doc->id.raw() > y.doc->id.raw();
-}
-
-bool after_cursor(const catalog_hit& h, const cursor_pos& c, const std::string& cursor_raw_id) {
-    if (h.score != c.score) return h.score < c.score;
-    if (h.published != c.published) return h.published < c.published;
-    return h.doc->id.raw() < cursor_raw_id;
-}
-
 bool level_matches(const audience& a, education_level level) {
     return a.levels.empty() || std::find(a.levels.begin(), a.levels.end(), level) != a.levels.end();
 }
-
-struct facet_counter {
-    std::map<std::string, std::pair<std::string, std::size_t>> by_key;  // folded -> shown, count
-    void add(const std::string& key, const std::string& shown) {
-        auto& e = by_key[key];
-        if (e.second++ == 0) e.first = shown;
-    }
-    std::vector<facet_count> top(std::size_t n) const {
-        std::vector<facet_count> out;
-        for (const auto& [k, e] : by_key) out.push_back({e.first, e.second});
-        std::stable_sort(out.begin(), out.end(),
-                         [](const auto& a, const auto& b) { return a.count > b.count; });
-        if (out.size() > n) out.resize(n);
-        return out;
-    }
-};
 
 }  // namespace
 
@@ -107,7 +80,7 @@ catalog_index::catalog_index(database& db) : db_(db) {}
 
 result<std::size_t> catalog_index::load_docs() {
     auto& h = db_.handles();
-    std::unordered_map<std::string, std::shared_ptr<const catalog_doc>> docs;
+    std::vector<std::shared_ptr<const catalog_doc>> docs;
     std::unique_ptr<rocksdb::Iterator> assets(h.db->NewIterator(rocksdb::ReadOptions(), h[cf::assets]));
     std::unique_ptr<rocksdb::Iterator> versions(
         h.db->NewIterator(rocksdb::ReadOptions(), h[cf::versions]));
@@ -126,13 +99,44 @@ result<std::size_t> catalog_index::load_docs() {
             if (!v) return v.error();
             vs.push_back(std::move(*v));
         }
-        docs.emplace(std::string(id), std::make_shared<const catalog_doc>(make_catalog_doc(*a, vs)));
+        docs.push_back(std::make_shared<const catalog_doc>(make_catalog_doc(*a, vs)));
     }
     if (!assets->status().ok()) return to_error(assets->status(), "read assets");
     if (!versions->status().ok()) return to_error(versions->status(), "read versions");
     std::unique_lock lock(docs_mutex_);
+    number_of_.clear();
+    postings_.clear();
     docs_ = std::move(docs);
-    return docs_.size();
+    live_ = docs_.size();
+    for (std::uint32_t n = 0; n < docs_.size(); ++n) {
+        number_of_.emplace(std::string(docs_[n]->id.raw()), n);
+        add_postings(n, *docs_[n]);  // numbers rise: every list stays sorted
+    }
+    return live_;
+}
+
+void catalog_index::add_postings(std::uint32_t n, const catalog_doc& d) {
+    for (const auto& [word, fields] : d.terms) {
+        auto& list = postings_[word];
+        auto at = std::lower_bound(list.begin(), list.end(), n,
+                                   [](const posting& p, std::uint32_t v) { return p.doc < v; });
+        if (at != list.end() && at->doc == n)
+            at->fields = fields;
+        else
+            list.insert(at, posting{n, fields});
+    }
+}
+
+void catalog_index::remove_postings(std::uint32_t n, const catalog_doc& d) {
+    for (const auto& [word, fields] : d.terms) {
+        auto it = postings_.find(word);
+        if (it == postings_.end()) continue;
+        auto& list = it->second;
+        auto at = std::lower_bound(list.begin(), list.end(), n,
+                                   [](const posting& p, std::uint32_t v) { return p.doc < v; });
+        if (at != list.end() && at->doc == n) list.erase(at);
+        if (list.empty()) postings_.erase(it);
+    }
 }
 
 result<void> catalog_index::write_all_postings() {
@@ -151,7 +155,8 @@ result<void> catalog_index::write_all_postings() {
     std::vector<std::shared_ptr<const catalog_doc>> docs;
     {
         std::shared_lock lock(docs_mutex_);
-        for (const auto& [id, d] : docs_) docs.push_back(d);
+        for (const auto& d : docs_)
+            if (d) docs.push_back(d);
     }
     rocksdb::WriteBatch batch;
     std::size_t in_batch = 0;
@@ -228,23 +233,40 @@ void catalog_index::stage_remove(rocksdb::WriteBatch& batch, const ulid& id) con
 
 void catalog_index::publish(std::shared_ptr<const catalog_doc> doc) {
     std::unique_lock lock(docs_mutex_);
-    docs_[std::string(doc->id.raw())] = std::move(doc);
+    auto [it, fresh] = number_of_.try_emplace(std::string(doc->id.raw()),
+                                              static_cast<std::uint32_t>(docs_.size()));
+    const auto n = it->second;
+    if (fresh) {
+        docs_.push_back(nullptr);
+        ++live_;
+    } else if (docs_[n]) {
+        remove_postings(n, *docs_[n]);
+    }
+    add_postings(n, *doc);
+    docs_[n] = std::move(doc);
 }
 
 void catalog_index::unpublish(const ulid& id) {
     std::unique_lock lock(docs_mutex_);
-    docs_.erase(std::string(id.raw()));
+    auto it = number_of_.find(std::string(id.raw()));
+    if (it == number_of_.end()) return;
+    if (auto& d = docs_[it->second]) {
+        remove_postings(it->second, *d);
+        d.reset();
+        --live_;
+    }
+    number_of_.erase(it);
 }
 
 std::shared_ptr<const catalog_doc> catalog_index::get(const ulid& id) const {
     std::shared_lock lock(docs_mutex_);
-    auto it = docs_.find(std::string(id.raw()));
-    return it == docs_.end() ? nullptr : it->second;
+    auto it = number_of_.find(std::string(id.raw()));
+    return it == number_of_.end() ? nullptr : docs_[it->second];
 }
 
 std::size_t catalog_index::size() const {
     std::shared_lock lock(docs_mutex_);
-    return docs_.size();
+    return live_;
 }
 
 result<catalog_result> catalog_index::search(const catalog_query& q, const version_chooser& choose,
@@ -259,73 +281,118 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
         after = std::move(*c);
     }
 
-    // 1. Candidates and their scores from the postings: every word must
-    // match (the last one as a prefix too).
+    // 1. Candidates and their scores: every word must match (the last one
+    // as a prefix too). The rarest word gives the candidates; each other
+    // word keeps those it also matches, by binary search in its lists when
+    // the candidates are few, else by one pass over them.
+    std::shared_lock lock(docs_mutex_);
+    const auto total_docs = static_cast<std::uint32_t>(docs_.size());
     const auto words = search_words(q.text);
-    std::unordered_map<std::string, int> scores;  // raw id -> score
-    bool all = words.empty();
-    if (!all) {
-        auto& h = db_.handles();
-        for (std::size_t w = 0; w < words.size(); ++w) {
-            const bool prefix = w + 1 == words.size();
-            std::string start = "w" + words[w];
-            if (!prefix) start += '\0';
-            std::string upper = prefix_successor(start);
-            rocksdb::Slice upper_slice(upper);
-            rocksdb::ReadOptions ro;
-            ro.iterate_upper_bound = &upper_slice;
-            std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::catalog]));
-            std::unordered_map<std::string, int> matched;
-            for (it->Seek(start); it->Valid(); it->Next()) {
-                auto key = it->key().ToStringView();
-                if (key.size() < 1 + 1 + 16) continue;
-                auto id = key.substr(key.size() - 16);
-                auto word = key.substr(1, key.size() - 1 - 1 - 16);
-                if (w > 0 && !scores.count(std::string(id))) continue;
-                auto value = it->value().ToStringView();
-                auto fields = value.empty() ? std::uint8_t{0} : static_cast<std::uint8_t>(value[0]);
-                int s = word_score(fields, word == words[w]);
-                auto& best = matched[std::string(id)];
-                best = std::max(best, s);
+    struct word_match {
+        std::string word;
+        bool prefix = false;
+        std::vector<std::pair<const std::string*, const posting_list*>> lists;  // term, documents
+        std::size_t postings = 0;
+    };
+    std::vector<word_match> matches;
+    for (std::size_t w = 0; w < words.size(); ++w) {
+        word_match m;
+        m.word = words[w];
+        m.prefix = w + 1 == words.size();
+        if (m.prefix) {
+            for (auto it = postings_.lower_bound(m.word);
+                 it != postings_.end() && std::string_view(it->first).starts_with(m.word); ++it)
+                m.lists.emplace_back(&it->first, &it->second);
+        } else if (auto it = postings_.find(m.word); it != postings_.end()) {
+            m.lists.emplace_back(&it->first, &it->second);
+        }
+        for (const auto& l : m.lists) m.postings += l.second->size();
+        matches.push_back(std::move(m));
+    }
+    std::sort(matches.begin(), matches.end(),
+              [](const auto& a, const auto& b) { return a.postings < b.postings; });
+
+    std::vector<std::pair<std::uint32_t, int>> scored;  // (document, score), by document
+    const bool all = words.empty();
+    if (all) {
+        scored.reserve(live_);
+        for (std::uint32_t n = 0; n < total_docs; ++n)
+            if (docs_[n]) scored.emplace_back(n, 0);
+    } else if (matches.front().postings > 0) {
+        std::vector<int> gain(total_docs, 0);
+        const auto& first = matches.front();
+        std::vector<std::uint32_t> touched;
+        for (const auto& [term, list] : first.lists)
+            for (const auto& p : *list) {
+                int g = word_score(p.fields, *term == first.word);
+                if (gain[p.doc] == 0) touched.push_back(p.doc);
+                gain[p.doc] = std::max(gain[p.doc], g);
             }
-            if (!it->status().ok()) return to_error(it->status(), "search the catalog");
-            if (w == 0) {
-                scores = std::move(matched);
-            } else {
-                for (auto i = scores.begin(); i != scores.end();) {
-                    auto m = matched.find(i->first);
-                    if (m == matched.end()) {
-                        i = scores.erase(i);
-                    } else {
-                        i->second += m->second;
-                        ++i;
+        std::sort(touched.begin(), touched.end());
+        scored.reserve(touched.size());
+        for (auto n : touched) scored.emplace_back(n, gain[n]);
+        for (std::size_t w = 1; w < matches.size() && !scored.empty(); ++w) {
+            const auto& m = matches[w];
+            std::vector<int> best(scored.size(), 0);
+            const double per_lookup = std::log2(static_cast<double>(m.postings) + 2);
+            for (const auto& [term, list] : m.lists) {
+                const bool exact = *term == m.word;
+                if (static_cast<double>(scored.size()) * per_lookup < static_cast<double>(list->size())) {
+                    for (std::size_t i = 0; i < scored.size(); ++i) {
+                        auto at = std::lower_bound(
+                            list->begin(), list->end(), scored[i].first,
+                            [](const posting& p, std::uint32_t v) { return p.doc < v; });
+                        if (at != list->end() && at->doc == scored[i].first)
+                            best[i] = std::max(best[i], word_score(at->fields, exact));
+                    }
+                } else {
+                    // Both sorted by document: one merge pass.
+                    std::size_t i = 0;
+                    for (const auto& p : *list) {
+                        while (i < scored.size() && scored[i].first < p.doc) ++i;
+                        if (i == scored.size()) break;
+                        if (scored[i].first == p.doc) best[i] = std::max(best[i], word_score(p.fields, exact));
                     }
                 }
             }
-            if (scores.empty()) break;
-        }
-    }
-
-    std::vector<std::pair<std::shared_ptr<const catalog_doc>, int>> candidates;
-    {
-        std::shared_lock lock(docs_mutex_);
-        if (all) {
-            candidates.reserve(docs_.size());
-            for (const auto& [id, d] : docs_) candidates.emplace_back(d, 0);
-        } else {
-            candidates.reserve(scores.size());
-            for (const auto& [id, s] : scores)
-                if (auto it = docs_.find(id); it != docs_.end()) candidates.emplace_back(it->second, s);
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < scored.size(); ++i)
+                if (best[i] > 0) scored[kept++] = {scored[i].first, scored[i].second + best[i]};
+            scored.resize(kept);
         }
     }
 
     // 2. Visibility, filters and facets.
     const auto campaign_key = q.campaign ? std::optional(folded_key(*q.campaign)) : std::nullopt;
     const auto tag_key = q.tag ? std::optional(folded_key(*q.tag)) : std::nullopt;
-    facet_counter kinds, campaigns, tags;
-    std::vector<catalog_hit> hits;
-    for (auto& [doc, score] : candidates) {
-        if (doc->facts.trashed) continue;
+    std::array<std::size_t, 6> kind_counts{};
+    struct facet_tally {
+        std::unordered_map<std::string_view, std::pair<const std::string*, std::size_t>> by_key;
+        void add(std::string_view key, const std::string& shown) {
+            auto& e = by_key[key];
+            if (e.second++ == 0) e.first = &shown;
+        }
+        std::vector<facet_count> top(std::size_t n) const {
+            std::vector<facet_count> out;
+            out.reserve(by_key.size());
+            for (const auto& [k, e] : by_key) out.push_back({*e.first, e.second});
+            std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+                return a.count != b.count ? a.count > b.count : a.value < b.value;
+            });
+            if (out.size() > n) out.resize(n);
+            return out;
+        }
+    } campaigns, tags;
+    struct raw_hit {
+        std::uint32_t doc;
+        std::uint32_t version;
+        int score;
+        unix_ms published;
+    };
+    std::vector<raw_hit> hits;
+    for (const auto& [n, score] : scored) {
+        const catalog_doc* doc = docs_[n].get();
+        if (!doc || doc->facts.trashed) continue;
         if (q.created_by && doc->facts.created_by != *q.created_by) continue;
         const catalog_version* v = choose(*doc);
         if (!v) continue;
@@ -339,32 +406,51 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
         const bool date_ok =
             (!q.from || published >= *q.from) && (!q.until || published < *q.until);
         const bool rest = level_ok && date_ok;
-        if (rest && campaign_ok && tag_ok) kinds.add(std::string(to_string(doc->kind)), std::string(to_string(doc->kind)));
+        if (rest && campaign_ok && tag_ok) ++kind_counts[static_cast<std::size_t>(doc->kind)];
         if (rest && kind_ok && tag_ok && !doc->campaign.empty())
             campaigns.add(doc->folded_campaign, doc->campaign);
-        if (rest && kind_ok && campaign_ok) {
-            std::unordered_set<std::string> seen;
-            for (std::size_t i = 0; i < doc->tags.size(); ++i)
-                if (seen.insert(doc->folded_tags[i]).second) tags.add(doc->folded_tags[i], doc->tags[i]);
-        }
+        if (rest && kind_ok && campaign_ok)
+            for (std::size_t i = 0; i < doc->tags.size(); ++i) {
+                const auto& key = doc->folded_tags[i];
+                bool repeated = false;
+                for (std::size_t j = 0; j < i && !repeated; ++j) repeated = doc->folded_tags[j] == key;
+                if (!repeated) tags.add(key, doc->tags[i]);
+            }
         if (!(rest && kind_ok && campaign_ok && tag_ok)) continue;
-        hits.push_back(catalog_hit{doc, v->number, score, published});
+        hits.push_back(raw_hit{n, v->number, score, published});
     }
 
     // 3. Order and page.
     catalog_result out;
     out.total = hits.size();
-    out.kinds = kinds.top(20);
+    for (std::size_t k = 0; k < kind_counts.size(); ++k)
+        if (kind_counts[k]) {
+            auto name = std::string(to_string(static_cast<asset_kind>(k)));
+            out.kinds.push_back({name, kind_counts[k]});
+        }
+    std::sort(out.kinds.begin(), out.kinds.end(),
+              [](const auto& a, const auto& b) { return a.count > b.count; });
     out.campaigns = campaigns.top(50);
     out.tags = tags.top(50);
+    auto id_of = [&](const raw_hit& h) { return docs_[h.doc]->id.raw(); };
+    auto before_raw = [&](const raw_hit& x, const raw_hit& y) {
+        if (x.score != y.score) return x.score > y.score;
+        if (x.published != y.published) return x.published > y.published;
+        return id_of(x) > id_of(y);
+    };
     if (after)
-        std::erase_if(hits, [&](const catalog_hit& h) { return !after_cursor(h, *after, after_raw); });
+        std::erase_if(hits, [&](const raw_hit& h) {
+            if (h.score != after->score) return h.score > after->score;
+            if (h.published != after->published) return h.published > after->published;
+            return id_of(h) >= std::string_view(after_raw);
+        });
     const bool more = hits.size() > limit;
     const auto take = std::min(limit, hits.size());
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(take), hits.end(), before);
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(take), hits.end(),
+                      before_raw);
     hits.resize(take);
-    if (more && !hits.empty()) out.next_cursor = encode_cursor(hits.back());
-    out.items = std::move(hits);
+    for (const auto& h : hits) out.items.push_back(catalog_hit{docs_[h.doc], h.version, h.score, h.published});
+    if (more && !out.items.empty()) out.next_cursor = encode_cursor(out.items.back());
     return out;
 }
 

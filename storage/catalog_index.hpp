@@ -11,6 +11,12 @@
 // (search as you type). Results: relevance (field weights, exact over
 // prefix) then recency, with facet counts over all matches.
 //
+// Queries are answered from memory: each document has a number, and each
+// word a list of (number, fields) sorted by number, kept in step with the
+// postings in RocksDB (which are what survives a restart and what
+// `rebuild` rewrites). The rarest word is read first; the others are
+// intersected with the matches so far.
+//
 // Thread safety: search() runs concurrently with everything. Writers
 // (asset_store) hold write_guard() from stage() to publish(); rebuild()
 // takes it exclusively.
@@ -21,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -106,13 +113,25 @@ class catalog_index {
     std::size_t size() const;
 
   private:
+    struct posting {
+        std::uint32_t doc = 0;  // document number
+        std::uint8_t fields = 0;
+    };
+    using posting_list = std::vector<posting>;  // sorted by doc
+
     result<std::size_t> load_docs();
     result<void> write_all_postings();
+    // Caller holds docs_mutex_ exclusively.
+    void add_postings(std::uint32_t n, const catalog_doc& d);
+    void remove_postings(std::uint32_t n, const catalog_doc& d);
 
     database& db_;
     mutable std::shared_mutex rebuild_mutex_;
     mutable std::shared_mutex docs_mutex_;
-    std::unordered_map<std::string, std::shared_ptr<const catalog_doc>> docs_;  // raw id
+    std::unordered_map<std::string, std::uint32_t> number_of_;    // raw id -> document number
+    std::vector<std::shared_ptr<const catalog_doc>> docs_;        // by number; null once removed
+    std::map<std::string, posting_list, std::less<>> postings_;  // folded word -> documents
+    std::size_t live_ = 0;
 };
 
 }  // namespace kho::storage
