@@ -106,6 +106,7 @@ result<std::size_t> catalog_index::load_docs() {
     std::unique_lock lock(docs_mutex_);
     number_of_.clear();
     postings_.clear();
+    facets_.clear();
     docs_ = std::move(docs);
     live_ = docs_.size();
     for (std::uint32_t n = 0; n < docs_.size(); ++n) {
@@ -115,7 +116,30 @@ result<std::size_t> catalog_index::load_docs() {
     return live_;
 }
 
+std::uint32_t catalog_index::interned::id_of(const std::string& key, const std::string& spelling) {
+    auto [it, fresh] = ids.try_emplace(key, static_cast<std::uint32_t>(shown.size()));
+    if (fresh) shown.push_back(spelling);
+    return it->second;
+}
+
+std::uint32_t catalog_index::interned::find(const std::string& key) const {
+    auto it = ids.find(key);
+    return it == ids.end() ? k_none : it->second;
+}
+
+void catalog_index::set_facets(std::uint32_t n, const catalog_doc& d) {
+    if (facets_.size() <= n) facets_.resize(n + 1);
+    doc_facets f;
+    if (!d.campaign.empty()) f.campaign = campaigns_.id_of(d.folded_campaign, d.campaign);
+    for (std::size_t i = 0; i < d.tags.size(); ++i) {
+        auto id = tags_.id_of(d.folded_tags[i], d.tags[i]);
+        if (std::find(f.tags.begin(), f.tags.end(), id) == f.tags.end()) f.tags.push_back(id);
+    }
+    facets_[n] = std::move(f);
+}
+
 void catalog_index::add_postings(std::uint32_t n, const catalog_doc& d) {
+    set_facets(n, d);
     for (const auto& [word, fields] : d.terms) {
         auto& list = postings_[word];
         auto at = std::lower_bound(list.begin(), list.end(), n,
@@ -334,10 +358,23 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
         for (std::size_t w = 1; w < matches.size() && !scored.empty(); ++w) {
             const auto& m = matches[w];
             std::vector<int> best(scored.size(), 0);
-            const double per_lookup = std::log2(static_cast<double>(m.postings) + 2);
+            const double candidates = static_cast<double>(scored.size());
             for (const auto& [term, list] : m.lists) {
                 const bool exact = *term == m.word;
-                if (static_cast<double>(scored.size()) * per_lookup < static_cast<double>(list->size())) {
+                const double size = static_cast<double>(list->size());
+                if (size * std::log2(candidates + 2) < candidates) {
+                    // A short list (one of a prefix's many words): look each
+                    // of its documents up among the candidates.
+                    for (const auto& p : *list) {
+                        auto at = std::lower_bound(
+                            scored.begin(), scored.end(), p.doc,
+                            [](const auto& c, std::uint32_t v) { return c.first < v; });
+                        if (at != scored.end() && at->first == p.doc) {
+                            auto& b = best[static_cast<std::size_t>(at - scored.begin())];
+                            b = std::max(b, word_score(p.fields, exact));
+                        }
+                    }
+                } else if (candidates * std::log2(size + 2) < size) {
                     for (std::size_t i = 0; i < scored.size(); ++i) {
                         auto at = std::lower_bound(
                             list->begin(), list->end(), scored[i].first,
@@ -363,26 +400,11 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
     }
 
     // 2. Visibility, filters and facets.
-    const auto campaign_key = q.campaign ? std::optional(folded_key(*q.campaign)) : std::nullopt;
-    const auto tag_key = q.tag ? std::optional(folded_key(*q.tag)) : std::nullopt;
+    const auto campaign_id = q.campaign ? campaigns_.find(folded_key(*q.campaign)) : k_none;
+    const auto tag_id = q.tag ? tags_.find(folded_key(*q.tag)) : k_none;
     std::array<std::size_t, 6> kind_counts{};
-    struct facet_tally {
-        std::unordered_map<std::string_view, std::pair<const std::string*, std::size_t>> by_key;
-        void add(std::string_view key, const std::string& shown) {
-            auto& e = by_key[key];
-            if (e.second++ == 0) e.first = &shown;
-        }
-        std::vector<facet_count> top(std::size_t n) const {
-            std::vector<facet_count> out;
-            out.reserve(by_key.size());
-            for (const auto& [k, e] : by_key) out.push_back({*e.first, e.second});
-            std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-                return a.count != b.count ? a.count > b.count : a.value < b.value;
-            });
-            if (out.size() > n) out.resize(n);
-            return out;
-        }
-    } campaigns, tags;
+    std::vector<std::size_t> campaign_counts(campaigns_.shown.size(), 0);
+    std::vector<std::size_t> tag_counts(tags_.shown.size(), 0);
     struct raw_hit {
         std::uint32_t doc;
         std::uint32_t version;
@@ -396,29 +418,35 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
         if (q.created_by && doc->facts.created_by != *q.created_by) continue;
         const catalog_version* v = choose(*doc);
         if (!v) continue;
+        const auto& f = facets_[n];
         const unix_ms published = published_at(*v);
         const bool kind_ok = !q.kind || doc->kind == *q.kind;
-        const bool campaign_ok = !campaign_key || doc->folded_campaign == *campaign_key;
-        const bool tag_ok = !tag_key || std::find(doc->folded_tags.begin(), doc->folded_tags.end(),
-                                                  *tag_key) != doc->folded_tags.end();
+        const bool campaign_ok = !q.campaign || (campaign_id != k_none && f.campaign == campaign_id);
+        const bool tag_ok = !q.tag || (tag_id != k_none && std::find(f.tags.begin(), f.tags.end(),
+                                                                     tag_id) != f.tags.end());
         const bool level_ok = !q.level || v->facts.state != version_state::approved ||
                               level_matches(v->facts.audience, *q.level);
         const bool date_ok =
             (!q.from || published >= *q.from) && (!q.until || published < *q.until);
         const bool rest = level_ok && date_ok;
         if (rest && campaign_ok && tag_ok) ++kind_counts[static_cast<std::size_t>(doc->kind)];
-        if (rest && kind_ok && tag_ok && !doc->campaign.empty())
-            campaigns.add(doc->folded_campaign, doc->campaign);
+        if (rest && kind_ok && tag_ok && f.campaign != k_none) ++campaign_counts[f.campaign];
         if (rest && kind_ok && campaign_ok)
-            for (std::size_t i = 0; i < doc->tags.size(); ++i) {
-                const auto& key = doc->folded_tags[i];
-                bool repeated = false;
-                for (std::size_t j = 0; j < i && !repeated; ++j) repeated = doc->folded_tags[j] == key;
-                if (!repeated) tags.add(key, doc->tags[i]);
-            }
+            for (auto t : f.tags) ++tag_counts[t];
         if (!(rest && kind_ok && campaign_ok && tag_ok)) continue;
         hits.push_back(raw_hit{n, v->number, score, published});
     }
+    auto top = [](const std::vector<std::size_t>& counts, const std::vector<std::string>& names,
+                  std::size_t n) {
+        std::vector<facet_count> out;
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            if (counts[i]) out.push_back({names[i], counts[i]});
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return a.count != b.count ? a.count > b.count : a.value < b.value;
+        });
+        if (out.size() > n) out.resize(n);
+        return out;
+    };
 
     // 3. Order and page.
     catalog_result out;
@@ -430,8 +458,8 @@ result<catalog_result> catalog_index::search(const catalog_query& q, const versi
         }
     std::sort(out.kinds.begin(), out.kinds.end(),
               [](const auto& a, const auto& b) { return a.count > b.count; });
-    out.campaigns = campaigns.top(50);
-    out.tags = tags.top(50);
+    out.campaigns = top(campaign_counts, campaigns_.shown, 50);
+    out.tags = top(tag_counts, tags_.shown, 50);
     auto id_of = [&](const raw_hit& h) { return docs_[h.doc]->id.raw(); };
     auto before_raw = [&](const raw_hit& x, const raw_hit& y) {
         if (x.score != y.score) return x.score > y.score;

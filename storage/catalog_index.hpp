@@ -124,6 +124,21 @@ class catalog_index {
     // Caller holds docs_mutex_ exclusively.
     void add_postings(std::uint32_t n, const catalog_doc& d);
     void remove_postings(std::uint32_t n, const catalog_doc& d);
+    void set_facets(std::uint32_t n, const catalog_doc& d);
+
+    // Campaigns and tags as small numbers (by folded spelling; the first
+    // spelling seen is the one shown), so facets count into arrays.
+    static constexpr std::uint32_t k_none = 0xffffffffu;
+    struct interned {
+        std::unordered_map<std::string, std::uint32_t> ids;
+        std::vector<std::string> shown;
+        std::uint32_t id_of(const std::string& key, const std::string& spelling);
+        std::uint32_t find(const std::string& key) const;
+    };
+    struct doc_facets {
+        std::uint32_t campaign = k_none;
+        std::vector<std::uint32_t> tags;  // distinct
+    };
 
     database& db_;
     mutable std::shared_mutex rebuild_mutex_;
@@ -131,6 +146,8 @@ class catalog_index {
     std::unordered_map<std::string, std::uint32_t> number_of_;    // raw id -> document number
     std::vector<std::shared_ptr<const catalog_doc>> docs_;        // by number; null once removed
     std::map<std::string, posting_list, std::less<>> postings_;  // folded word -> documents
+    std::vector<doc_facets> facets_;                              // by number
+    interned campaigns_, tags_;
     std::size_t live_ = 0;
 };
 
