@@ -1,5 +1,5 @@
 // Small pieces every page uses.
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './i18n.js';
 
 // Sets the document title: "<page> · Kho tài liệu truyền thông".
@@ -42,5 +42,48 @@ export function Thumb({ asset, version, alt }) {
       alt={alt ?? asset.title}
       src={`/api/v1/assets/${asset.id}/versions/${version.number}/renditions/thumb`}
     />
+  );
+}
+
+// A list read page by page (the API's `next_cursor`): `fetchPage(cursor)`
+// answers {items, next_cursor}; the list starts again from its first page
+// when `deps` change, and only the newest request's answer is kept.
+export function usePagedList(fetchPage, deps) {
+  const [items, setItems] = useState([]);
+  const [next, setNext] = useState(null);
+  const [loading, setLoading] = useState(true);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState(null);
+  const seq = useRef(0);
+  const load = async (cursor) => {
+    const mine = ++seq.current;
+    setLoading(true);
+    setError(null);
+    try {
+      const r = await fetchPage(cursor);
+      if (mine !== seq.current) return;
+      setItems((prev) => (cursor ? [...prev, ...r.items] : r.items));
+      setNext(r.next_cursor);
+      setLoaded(true);
+    } catch (e) {
+      if (mine === seq.current) setError(e);
+    } finally {
+      if (mine === seq.current) setLoading(false);
+    }
+  };
+  useEffect(() => {
+    load();
+  }, deps);
+  return { items, setItems, next, loading, loaded, error, load };
+}
+
+// The spinner while a page loads, else "Xem thêm" when there is one more.
+export function MoreButton({ list }) {
+  if (list.loading) return <Spinner />;
+  if (!list.next) return null;
+  return (
+    <button type="button" onClick={() => list.load(list.next)}>
+      {t('common.more')}
+    </button>
   );
 }

@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, get, patch, post, query } from '../api.js';
 import { register, t } from '../i18n.js';
 import { formatNumber } from '../format.js';
-import { Spinner, useTitle } from '../components.jsx';
+import { MoreButton, Spinner, usePagedList, useTitle } from '../components.jsx';
 
 register({
   vi: {
@@ -574,32 +574,13 @@ export function UsersPage({ user }) {
   const [q, setQ] = useState('');
   const [role, setRole] = useState('');
   const search = useDebounced(q.trim(), 250);
-  const [items, setItems] = useState([]);
-  const [next, setNext] = useState(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState(null);
   const [secret, setSecret] = useState(null);
   const [created, setCreated] = useState('');
-  const seq = useRef(0);
-
-  const load = async (cursor) => {
-    const mine = ++seq.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await get(`/api/v1/users${query({ q: search, role, limit: 100, cursor })}`);
-      if (mine !== seq.current) return;
-      setItems((prev) => (cursor ? [...prev, ...r.items] : r.items));
-      setNext(r.next_cursor);
-    } catch (err) {
-      if (mine === seq.current) setError(err);
-    } finally {
-      if (mine === seq.current) setLoading(false);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, [search, role]);
+  const list = usePagedList(
+    (cursor) => get(`/api/v1/users${query({ q: search, role, limit: 100, cursor })}`),
+    [search, role],
+  );
+  const { items, setItems, next, loading, error, load } = list;
 
   const replace = (u) => setItems((prev) => prev.map((x) => (x.id === u.id ? { ...x, ...u } : x)));
 
@@ -950,38 +931,19 @@ export function UnitsPage() {
   const [province, setProvince] = useState('');
   const [level, setLevel] = useState('');
   const search = useDebounced(q.trim(), 250);
-  const [items, setItems] = useState([]);
-  const [next, setNext] = useState(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState(null);
   const [created, setCreated] = useState('');
   const [version, setVersion] = useState(0); // reloads after a change
   const seen = useRef(new Set(PROVINCES));
   const names = useRef(new Map());
-  const seq = useRef(0);
-
-  const load = async (cursor) => {
-    const mine = ++seq.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await get(`/api/v1/units${query({ q: search, province, level, limit: 500, cursor })}`);
-      if (mine !== seq.current) return;
-      for (const u of r.items) {
-        if (u.province) seen.current.add(u.province);
-        names.current.set(u.code, u.name);
-      }
-      setItems((prev) => (cursor ? [...prev, ...r.items] : r.items));
-      setNext(r.next_cursor);
-    } catch (err) {
-      if (mine === seq.current) setError(err);
-    } finally {
-      if (mine === seq.current) setLoading(false);
+  const list = usePagedList(async (cursor) => {
+    const r = await get(`/api/v1/units${query({ q: search, province, level, limit: 500, cursor })}`);
+    for (const u of r.items) {
+      if (u.province) seen.current.add(u.province);
+      names.current.set(u.code, u.name);
     }
-  };
-  useEffect(() => {
-    load();
+    return r;
   }, [search, province, level, version]);
+  const { items, setItems, next, loading, error, load } = list;
 
   // Parents that are not on this page of the list (another province, or
   // past the first page): their names, asked once each, for the parent column.

@@ -8,7 +8,7 @@ import { del, get, patch, post, query } from '../api.js';
 import { lang, register, t } from '../i18n.js';
 import { Link, navigate } from '../router.js';
 import { formatDate, formatDateTime, formatSize } from '../format.js';
-import { ErrorBox, Spinner, Thumb, useTitle } from '../components.jsx';
+import { ErrorBox, MoreButton, Spinner, Thumb, usePagedList, useTitle } from '../components.jsx';
 import { isStaff } from '../session.js';
 
 register({
@@ -223,30 +223,9 @@ function kitDates(kit) {
 export function PressKitsPage({ user }) {
   const staff = isStaff(user);
   useTitle(t('press.title'));
-  const [items, setItems] = useState([]);
-  const [next, setNext] = useState(null);
-  const [loaded, setLoaded] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState(null);
   const [creating, setCreating] = useState(false);
-
-  const load = async (cursor) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await get(`/api/v1/press-kits${query({ cursor })}`);
-      setItems((prev) => (cursor ? [...prev, ...r.items] : r.items));
-      setNext(r.next_cursor);
-      setLoaded(true);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+  const list = usePagedList((cursor) => get(`/api/v1/press-kits${query({ cursor })}`), []);
+  const { items, next, loaded, loading, error, load } = list;
 
   return (
     <section class="stack">
@@ -281,12 +260,7 @@ export function PressKitsPage({ user }) {
           ))}
         </ul>
       )}
-      {loading && <Spinner />}
-      {next && !loading && (
-        <button type="button" onClick={() => load(next)}>
-          {t('common.more')}
-        </button>
-      )}
+      <MoreButton list={list} />
     </section>
   );
 }

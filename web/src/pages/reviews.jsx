@@ -5,7 +5,7 @@ import { get, query } from '../api.js';
 import { register, t } from '../i18n.js';
 import { Link } from '../router.js';
 import { formatDateTime, formatSize } from '../format.js';
-import { ErrorBox, Spinner, Thumb, useTitle } from '../components.jsx';
+import { ErrorBox, MoreButton, Spinner, Thumb, usePagedList, useTitle } from '../components.jsx';
 import { usePeople } from './review_panel.jsx';
 
 register({
@@ -44,32 +44,8 @@ function waited(iso) {
 
 export function ReviewsPage({ user }) {
   useTitle(t('reviews.title'));
-  const [items, setItems] = useState([]);
-  const [next, setNext] = useState(null);
-  const [loaded, setLoaded] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState(null);
-  const seq = useRef(0);
-
-  const load = async (cursor) => {
-    const mine = ++seq.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await get(`/api/v1/reviews${query({ limit: 50, cursor })}`);
-      if (mine !== seq.current) return;
-      setItems((prev) => (cursor ? [...prev, ...r.items] : r.items));
-      setNext(r.next_cursor);
-      setLoaded(true);
-    } catch (e) {
-      if (mine === seq.current) setError(e);
-    } finally {
-      if (mine === seq.current) setLoading(false);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
+  const list = usePagedList((cursor) => get(`/api/v1/reviews${query({ limit: 50, cursor })}`), []);
+  const { items, next, loaded, loading, error, load } = list;
 
   const who = usePeople(items.map((a) => a.version?.submitted?.by), user);
 
@@ -126,12 +102,7 @@ export function ReviewsPage({ user }) {
           );
         })}
       </ol>
-      {loading && <Spinner />}
-      {next && !loading && (
-        <button type="button" onClick={() => load(next)}>
-          {t('common.more')}
-        </button>
-      )}
+      <MoreButton list={list} />
     </section>
   );
 }
