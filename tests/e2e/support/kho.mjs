@@ -178,19 +178,7 @@ export async function launchBrowser() {
 // A page for `server`; records foreign requests in page.foreignRequests.
 export async function openPage(browser, server, { viewport = { width: 1280, height: 900 }, locale = 'vi-VN' } = {}) {
   const context = await browser.newContext({ viewport, locale, acceptDownloads: true });
-  const page = await context.newPage();
-  page.foreignRequests = [];
-  page.consoleErrors = [];
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (!['data:', 'blob:'].includes(u.protocol) && u.host !== `127.0.0.1:${server.port}`) page.foreignRequests.push(r.url());
-  });
-  // The signed-out check of /api/v1/me answers 401 by design: not an error.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) page.consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
-  return page;
+  return openAnotherPage(context, server);
 }
 
 // Signs in through the form.
@@ -268,8 +256,9 @@ export async function dropFiles(locator, files) {
   }, payload);
 }
 
-// Another tab in the same browser context (same cookies and localStorage),
-// recording foreign requests and console errors like openPage.
+// A tab in a browser context (another one shares its cookies and
+// localStorage), recording in page.foreignRequests every request to a host
+// other than kho's and in page.consoleErrors what the page logged as errors.
 export async function openAnotherPage(context, server) {
   const page = await context.newPage();
   page.foreignRequests = [];
@@ -278,6 +267,7 @@ export async function openAnotherPage(context, server) {
     const u = new URL(r.url());
     if (!['data:', 'blob:'].includes(u.protocol) && u.host !== `127.0.0.1:${server.port}`) page.foreignRequests.push(r.url());
   });
+  // The signed-out check of /api/v1/me answers 401 by design: not an error.
   page.on('console', (m) => {
     if (m.type() === 'error' && !/status of 401/.test(m.text())) page.consoleErrors.push(m.text());
   });
