@@ -36,6 +36,8 @@ std::vector<kit_file> resolve_kit(const app& a, const press_kit& kit) {
         } else if (v->state != version_state::approved) {
             f.reason = "version " + std::to_string(v->number) + " is " +
                        std::string(to_string(v->state)) + ", not approved";
+        } else if (!v->window.contains(a.clock.now())) {
+            f.reason = "version " + std::to_string(v->number) + " is outside its validity window";
         } else if (item.file == "original") {
             f.available = true;
             f.sha256 = v->sha256;

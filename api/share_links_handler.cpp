@@ -22,8 +22,6 @@
 #include "storage/press_kit_store.hpp"
 #include "storage/share_link_store.hpp"
 
-#include <boost/url/decode_view.hpp>
-#include <boost/url/pct_string_view.hpp>
 
 namespace kho::api {
 namespace {
@@ -105,17 +103,6 @@ std::variant<opened_link, failure> open_link(app& a, const request& req, const s
             auto g = verify_link(*grant, unlock_keys(a.link_keys.keys()));
             o.unlocked = g && g->link_id == o.link.id && now < g->expires_at * 1000;
         }
-        // Header values are bytes: a script may send the UTF-8 password as
-        // is, or percent-encoded (what fetch() needs for "báo chí").
-        if (!o.unlocked)
-            if (auto typed = req.headers.get("X-Kho-Link-Password")) {
-                o.unlocked = verify_password(o.link.password_hash, *typed);
-                if (!o.unlocked && typed->find('%') != std::string_view::npos)
-                    if (auto pct = boost::urls::make_pct_string_view(*typed)) {
-                        boost::urls::decode_view dv = **pct;
-                        o.unlocked = verify_password(o.link.password_hash, std::string(dv.begin(), dv.end()));
-                    }
-            }
     }
     return o;
 }
@@ -307,11 +294,13 @@ awaitable<response> list_links(app& a, request& req) {
     if (!limit) co_return problem_response(limit.error(), req.path);
     std::string prefix;
     if (auto kit = q->get("kit")) {
-        if (!ulid::parse(*kit)) co_return problem_response(errc::invalid_parameter, "kit is not a press kit id", req.path);
-        prefix = "kit:" + *kit;
+        auto id = ulid::parse(*kit);
+        if (!id) co_return problem_response(errc::invalid_parameter, "kit is not a press kit id", req.path);
+        prefix = "kit:" + id->to_string();
     } else if (auto asset = q->get("asset")) {
-        if (!ulid::parse(*asset)) co_return problem_response(errc::invalid_parameter, "asset is not an asset id", req.path);
-        prefix = "asset:" + *asset + "/";
+        auto id = ulid::parse(*asset);
+        if (!id) co_return problem_response(errc::invalid_parameter, "asset is not an asset id", req.path);
+        prefix = "asset:" + id->to_string() + "/";
     }
     auto links = a.links.list(prefix, limit->value_or(200));
     if (!links) co_return problem_response(links.error(), req.path);
@@ -412,22 +401,50 @@ awaitable<response> unlock(app& a, request& req) {
     co_return r;
 }
 
+// Download tickets: a link with a download limit gives the browser that
+// starts a download a signed cookie (24 hours, this link's path only), and
+// only a holder of one may resume (Range past byte 0) without using another
+// download. Signed with keys derived for that purpose, like unlock grants.
+constexpr std::string_view k_ticket_cookie = "kho_dl";
+constexpr unix_ms k_ticket_ms = 24LL * 3600 * 1000;
+
+std::vector<link_key> ticket_keys(const std::vector<link_key>& keys) {
+    std::vector<link_key> out;
+    for (const auto& k : keys) out.push_back(link_key{k.id, k.secret + "|download", k.created_at});
+    return out;
+}
+
+bool holds_ticket(const app& a, const request& req, const share_link& l) {
+    auto ticket = cookie_value(req, k_ticket_cookie);
+    if (!ticket) return false;
+    auto t = verify_link(*ticket, ticket_keys(a.link_keys.keys()));
+    return t && t->link_id == l.id && a.clock.now() < t->expires_at * 1000;
+}
+
 // A download that starts (at byte 0) uses one of the link's downloads;
-// resuming one does not. Returns the refusal when none are left.
+// resuming one does not, for the client that started it. Returns the
+// refusal when none are left.
 awaitable<std::optional<response>> count_download(app& a, const request& req, const opened_link& o,
-                                                  const response& r) {
-    const bool starts = req.method == "GET" && (r.status == 200 || (r.status == 206 && r.first_byte == 0));
-    const bool resumes = req.method == "GET" && r.status == 206 && r.first_byte > 0;
-    if (starts || (resumes && o.link.max_downloads && o.link.downloads == 0)) {
-        auto claimed = co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
-        if (!claimed) {
-            if (claimed.error().code == errc::gone)
-                co_return link_problem(errc::gone, "exhausted", claimed.error().detail, req.path);
-            co_return problem_response(claimed.error(), req.path);
-        }
-    } else if (resumes && o.link.max_downloads && o.link.downloads > o.link.max_downloads) {
-        co_return link_problem(errc::gone, "exhausted", "the link's downloads have been used", req.path);
+                                                  response& r) {
+    if (req.method != "GET" || (r.status != 200 && r.status != 206)) co_return std::nullopt;
+    const bool starts = r.status == 200 || r.first_byte == 0;
+    if (!o.link.max_downloads) {
+        if (starts) (void)co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
+        co_return std::nullopt;
     }
+    if (!starts && holds_ticket(a, req, o.link)) co_return std::nullopt;
+    auto claimed = co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
+    if (!claimed) {
+        if (claimed.error().code == errc::gone)
+            co_return link_problem(errc::gone, "exhausted", claimed.error().detail, req.path);
+        co_return problem_response(claimed.error(), req.path);
+    }
+    const auto keys = ticket_keys({a.link_keys.current()});
+    auto ticket = sign_link(keys.front(), o.link.id, (a.clock.now() + k_ticket_ms) / 1000);
+    std::string cookie = std::string(k_ticket_cookie) + "=" + ticket + "; Path=" + api_url(o.token) +
+                         "; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(k_ticket_ms / 1000);
+    if (over_tls(a, req)) cookie += "; Secure";
+    r.headers.add("Set-Cookie", cookie);
     co_return std::nullopt;
 }
 

@@ -71,7 +71,10 @@ struct session::impl {
     asio::awaitable<bool> send_file(const api::file_segment& seg);
     asio::awaitable<bool> send_more(std::string_view bytes);
     asio::awaitable<void> lingering_close();
-    asio::awaitable<void> send_simple(api::response resp);
+    // `resp` is a const reference: g++ 12 may destroy a temporary bound to
+    // a by-value coroutine parameter twice. The callers' temporaries live
+    // until their co_await completes.
+    asio::awaitable<void> send_simple(const api::response& resp);
 };
 
 // Streams the request body out of Beast's parser in chunks of up to 256 KiB.
@@ -174,8 +177,9 @@ void session::force_close() {
     });
 }
 
-asio::awaitable<void> session::impl::send_simple(api::response resp) {
-    co_await write_response(resp, false, false, "");
+asio::awaitable<void> session::impl::send_simple(const api::response& resp) {
+    api::response copy = resp;
+    co_await write_response(copy, false, false, "");
 }
 
 asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {

@@ -62,6 +62,7 @@ result<cursor_pos> decode_cursor(std::string_view s) {
     if (dot2 == std::string_view::npos) return bad;
     cursor_pos c;
     auto a = s.substr(0, dot1), b = s.substr(dot1 + 1, dot2 - dot1 - 1);
+    if (a.empty() || b.empty()) return bad;
     if (std::from_chars(a.data(), a.data() + a.size(), c.score).ptr != a.data() + a.size() ||
         std::from_chars(b.data(), b.data() + b.size(), c.published).ptr != b.data() + b.size())
         return bad;

@@ -142,14 +142,15 @@ result<std::vector<share_link>> share_link_store::list(const std::string& target
             out.push_back(std::move(*l));
         }
     } else {
-        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < limit;
-             it->Next()) {
+        // A target has few links: read them all, keep the newest.
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
             auto k = it->key().ToStringView();
             auto id = ulid::from_raw(k.substr(k.size() - 16));
             if (!id) continue;
             if (auto l = get(*id)) out.push_back(std::move(*l));
         }
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+        if (out.size() > limit) out.resize(limit);
     }
     if (!it->status().ok()) return to_error(it->status(), "list share links");
     return out;

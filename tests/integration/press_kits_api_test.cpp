@@ -224,6 +224,14 @@ TEST_CASE("press kits: bad input gets a clear 4xx and changes nothing", "[press]
     auto r = post(n.reviewer, with_draft);
     check_problem(r, 422, "unprocessable");
     CHECK(json_of(r)["detail"].get<std::string>().find("items[2]") != std::string::npos);
+    // Nor material outside its validity window (approved for later).
+    auto later = n.upload({"Áp phích tháng sau", "poster", "", {}, "", "sau.png"}, fake_png(33));
+    n.approve(later, {{"all_units", true}, {"press", true}}, 1, {{"valid_from", rfc3339_from_now(2 * 86400)}});
+    auto with_later = p.kit_body();
+    with_later["items"].push_back({{"asset", later}, {"version", 1}});
+    auto refused = post(n.reviewer, with_later);
+    check_problem(refused, 422, "unprocessable");
+    CHECK(json_of(refused)["detail"].get<std::string>().find("validity window") != std::string::npos);
     auto missing_file = p.kit_body();
     missing_file["items"][0]["file"] = "video_720p";
     check_problem(post(n.reviewer, missing_file), 422, "unprocessable");
