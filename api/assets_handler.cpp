@@ -50,7 +50,8 @@ response asset_response(const app& ap, int status, const asset& a,
     for (const auto& v : versions) vs.push_back(version_json(ap, a.id, v));
     body["versions"] = std::move(vs);
     auto r = json_response(status, body);
-    const auto text = body.dump();
+    // json_response serialized the body once: hash those bytes.
+    const auto& text = std::get<std::string>(r.body.front());
     r.headers.set("ETag", "\"r" + std::to_string(a.revision) + "-" + sha256::hex_of(text).substr(0, 16) + "\"");
     return r;
 }
@@ -333,17 +334,11 @@ result<std::uint64_t> required_revision(const request& req) {
         return make_error(errc::precondition_required,
                           "send If-Match with the asset's ETag so that concurrent edits are not "
                           "lost");
-    std::string_view v = *h;
-    if (v.size() < 4 || v.front() != '"' || v.back() != '"' || v[1] != 'r')
+    auto rev = revision_of_etag(*h);
+    if (!rev)
         return make_error(errc::precondition_failed,
                           "If-Match does not name a revision of this asset");
-    std::uint64_t rev = 0;
-    // "r<revision>" or the GET's "r<revision>-<digest>": the revision counts.
-    auto [ptr, ec] = std::from_chars(v.data() + 2, v.data() + v.size() - 1, rev);
-    if (ec != std::errc() || (ptr != v.data() + v.size() - 1 && *ptr != '-'))
-        return make_error(errc::precondition_failed,
-                          "If-Match does not name a revision of this asset");
-    return rev;
+    return *rev;
 }
 
 awaitable<response> patch_asset(app& a, request& req) {

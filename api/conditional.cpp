@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -221,6 +222,14 @@ bool if_range_allows(const header_list& h, const validators& v) {
     }
     auto date = parse_http_date(value);
     return date && *date == v.last_modified;
+}
+
+std::optional<std::uint64_t> revision_of_etag(std::string_view v) {
+    if (v.size() < 4 || v.front() != '"' || v.back() != '"' || v[1] != 'r') return std::nullopt;
+    std::uint64_t rev = 0;
+    auto [ptr, ec] = std::from_chars(v.data() + 2, v.data() + v.size() - 1, rev);
+    if (ec != std::errc() || (ptr != v.data() + v.size() - 1 && *ptr != '-')) return std::nullopt;
+    return rev;
 }
 
 }  // namespace kho::api

@@ -41,4 +41,10 @@ precondition evaluate_preconditions(const header_list& h, std::string_view metho
 // True when the header is absent.
 bool if_range_allows(const header_list& h, const validators& v);
 
+// The revision named by a revision entity-tag, as kho gives them for
+// editable records: "\"r<revision>\"" or "\"r<revision>-<digest>\"" (the
+// digest covers the rest of the representation; If-Match checks the
+// revision). Nothing for any other value.
+std::optional<std::uint64_t> revision_of_etag(std::string_view etag);
+
 }  // namespace kho::api

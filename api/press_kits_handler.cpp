@@ -2,6 +2,7 @@
 
 #include "api/access.hpp"
 #include "api/app.hpp"
+#include "api/conditional.hpp"
 #include "api/json_body.hpp"
 #include "api/press_kit_files.hpp"
 #include "api/problem.hpp"
@@ -231,12 +232,9 @@ awaitable<response> get_kit(app& a, request& req) {
 result<std::optional<std::uint64_t>> if_match_revision(const request& req) {
     auto h = req.headers.get("If-Match");
     if (!h) return std::optional<std::uint64_t>{};
-    std::string_view v = *h;
-    std::uint64_t rev = 0;
-    if (v.size() < 4 || v.front() != '"' || v.back() != '"' || v[1] != 'r' ||
-        std::from_chars(v.data() + 2, v.data() + v.size() - 1, rev).ptr != v.data() + v.size() - 1)
-        return make_error(errc::precondition_failed, "If-Match does not name a revision of this kit");
-    return std::optional<std::uint64_t>{rev};
+    auto rev = revision_of_etag(*h);
+    if (!rev) return make_error(errc::precondition_failed, "If-Match does not name a revision of this kit");
+    return std::optional<std::uint64_t>{*rev};
 }
 
 awaitable<response> patch_kit(app& a, request& req) {

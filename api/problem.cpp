@@ -108,7 +108,7 @@ std::string_view reason_phrase(int status) noexcept {
     }
 }
 
-response problem_response(const error& e, std::string_view instance) {
+response problem_response(const error& e, std::string_view instance, const nlohmann::json& extra) {
     response r;
     r.status = http_status(e.code);
     nlohmann::json body{{"type", "https://kho.invalid/problems/" + std::string(to_string(e.code))},
@@ -117,6 +117,8 @@ response problem_response(const error& e, std::string_view instance) {
                         {"code", to_string(e.code)},
                         {"detail", e.detail}};
     if (!instance.empty()) body["instance"] = std::string(instance);
+    if (extra.is_object())
+        for (const auto& [k, v] : extra.items()) body[k] = v;
     // Error text may echo client input: replace invalid UTF-8 rather than throw.
     r.set_body(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                "application/problem+json");
@@ -124,6 +126,10 @@ response problem_response(const error& e, std::string_view instance) {
     // 404 and 410 are cacheable by default, so say they are not.
     r.headers.set("Cache-Control", "no-store");
     return r;
+}
+
+response problem_response(const error& e, std::string_view instance) {
+    return problem_response(e, instance, nlohmann::json());
 }
 
 response problem_response(errc code, std::string detail, std::string_view instance) {

@@ -34,22 +34,11 @@ using storage::share_link;
 constexpr unix_ms k_day_ms = 24LL * 3600 * 1000;
 constexpr int k_default_days = 7;
 constexpr int k_max_days = 90;
-constexpr unix_ms k_unlock_ms = 12LL * 3600 * 1000;
-constexpr std::string_view k_unlock_cookie = "kho_link";
 
 // A problem with a machine-readable `reason` next to the code, so that a
 // landing page can say exactly why a link does not open.
 response link_problem(errc code, std::string_view reason, std::string detail, std::string_view path) {
-    auto r = problem_response(code, std::move(detail), path);
-    if (!r.body.empty())
-        if (auto* text = std::get_if<std::string>(&r.body.front())) {
-            auto j = json::parse(*text, nullptr, false);
-            if (j.is_object()) {
-                j["reason"] = reason;
-                *text = j.dump();
-            }
-        }
-    return r;
+    return problem_response(make_error(code, std::move(detail)), path, {{"reason", reason}});
 }
 
 struct failure {
@@ -57,12 +46,31 @@ struct failure {
     std::string reason, detail;
 };
 
-// Unlock grants are link tokens signed with keys derived for that purpose,
-// so a grant never opens a link and a link token is never a grant.
-std::vector<link_key> unlock_keys(const std::vector<link_key>& keys) {
+// Passes scoped to one link: unlock grants (after its password) and
+// download tickets (to resume a limited link's download). A pass is a link
+// token for that link signed with keys derived for its purpose, so no kind
+// of token stands for another, sent as an HttpOnly cookie for the link's
+// path only.
+struct link_pass {
+    std::string_view cookie;
+    std::string_view purpose;
+    unix_ms lifetime = 0;
+};
+constexpr link_pass k_unlock_pass{"kho_link", "|unlock", 12LL * 3600 * 1000};
+constexpr link_pass k_ticket_pass{"kho_dl", "|download", 24LL * 3600 * 1000};
+
+std::vector<link_key> pass_keys(const std::vector<link_key>& keys, const link_pass& pass) {
     std::vector<link_key> out;
-    for (const auto& k : keys) out.push_back(link_key{k.id, k.secret + "|unlock", k.created_at});
+    for (const auto& k : keys)
+        out.push_back(link_key{k.id, k.secret + std::string(pass.purpose), k.created_at});
     return out;
+}
+
+bool holds_pass(const app& a, const request& req, const share_link& l, const link_pass& pass) {
+    auto value = cookie_value(req, pass.cookie);
+    if (!value) return false;
+    auto t = verify_link(*value, pass_keys(a.link_keys.keys(), pass));
+    return t && t->link_id == l.id && a.clock.now() < t->expires_at * 1000;
 }
 
 struct opened_link {
@@ -76,6 +84,16 @@ struct opened_link {
 
 std::string link_url(const std::string& token) { return "/s/" + token; }
 std::string api_url(const std::string& token) { return "/api/v1/links/" + token; }
+
+// A new pass for the opened link, as its Set-Cookie value.
+std::string pass_cookie(const app& a, const request& req, const opened_link& o, const link_pass& pass) {
+    const auto keys = pass_keys({a.link_keys.current()}, pass);
+    auto value = sign_link(keys.front(), o.link.id, (a.clock.now() + pass.lifetime) / 1000);
+    std::string cookie = std::string(pass.cookie) + "=" + value + "; Path=" + api_url(o.token) +
+                         "; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(pass.lifetime / 1000);
+    if (over_tls(a, req)) cookie += "; Secure";
+    return cookie;
+}
 
 // Checks the token, the record, expiry, revocation and the password.
 // Returns the link or why it does not open.
@@ -99,10 +117,7 @@ std::variant<opened_link, failure> open_link(app& a, const request& req, const s
     o.token = token;
     if (!o.link.password_hash.empty()) {
         o.unlocked = false;
-        if (auto grant = cookie_value(req, k_unlock_cookie)) {
-            auto g = verify_link(*grant, unlock_keys(a.link_keys.keys()));
-            o.unlocked = g && g->link_id == o.link.id && now < g->expires_at * 1000;
-        }
+        o.unlocked = holds_pass(a, req, o.link, k_unlock_pass);
     }
     return o;
 }
@@ -390,35 +405,9 @@ awaitable<response> unlock(app& a, request& req) {
         co_return link_problem(errc::forbidden, "wrong_password", "the password is wrong", req.path);
     }
     a.throttle.succeeded(account, req.client_address);
-    const auto now = a.clock.now();
-    const auto keys = unlock_keys({a.link_keys.current()});
-    auto grant = sign_link(keys.front(), o.link.id, (now + k_unlock_ms) / 1000);
     auto r = json_response(200, {{"unlocked", true}});
-    std::string cookie = std::string(k_unlock_cookie) + "=" + grant + "; Path=" + api_url(token) +
-                         "; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(k_unlock_ms / 1000);
-    if (over_tls(a, req)) cookie += "; Secure";
-    r.headers.set("Set-Cookie", cookie);
+    r.headers.set("Set-Cookie", pass_cookie(a, req, o, k_unlock_pass));
     co_return r;
-}
-
-// Download tickets: a link with a download limit gives the browser that
-// starts a download a signed cookie (24 hours, this link's path only), and
-// only a holder of one may resume (Range past byte 0) without using another
-// download. Signed with keys derived for that purpose, like unlock grants.
-constexpr std::string_view k_ticket_cookie = "kho_dl";
-constexpr unix_ms k_ticket_ms = 24LL * 3600 * 1000;
-
-std::vector<link_key> ticket_keys(const std::vector<link_key>& keys) {
-    std::vector<link_key> out;
-    for (const auto& k : keys) out.push_back(link_key{k.id, k.secret + "|download", k.created_at});
-    return out;
-}
-
-bool holds_ticket(const app& a, const request& req, const share_link& l) {
-    auto ticket = cookie_value(req, k_ticket_cookie);
-    if (!ticket) return false;
-    auto t = verify_link(*ticket, ticket_keys(a.link_keys.keys()));
-    return t && t->link_id == l.id && a.clock.now() < t->expires_at * 1000;
 }
 
 // A download that starts (at byte 0) uses one of the link's downloads;
@@ -432,19 +421,15 @@ awaitable<std::optional<response>> count_download(app& a, const request& req, co
         if (starts) (void)co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
         co_return std::nullopt;
     }
-    if (!starts && holds_ticket(a, req, o.link)) co_return std::nullopt;
+    // Only the client that started a download (its ticket) resumes it free.
+    if (!starts && holds_pass(a, req, o.link, k_ticket_pass)) co_return std::nullopt;
     auto claimed = co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
     if (!claimed) {
         if (claimed.error().code == errc::gone)
             co_return link_problem(errc::gone, "exhausted", claimed.error().detail, req.path);
         co_return problem_response(claimed.error(), req.path);
     }
-    const auto keys = ticket_keys({a.link_keys.current()});
-    auto ticket = sign_link(keys.front(), o.link.id, (a.clock.now() + k_ticket_ms) / 1000);
-    std::string cookie = std::string(k_ticket_cookie) + "=" + ticket + "; Path=" + api_url(o.token) +
-                         "; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(k_ticket_ms / 1000);
-    if (over_tls(a, req)) cookie += "; Secure";
-    r.headers.add("Set-Cookie", cookie);
+    r.headers.add("Set-Cookie", pass_cookie(a, req, o, k_ticket_pass));
     co_return std::nullopt;
 }
 

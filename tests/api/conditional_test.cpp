@@ -188,3 +188,11 @@ TEST_CASE("If-Range", "[conditional]") {
         REQUIRE_FALSE(allows("soon"));
     }
 }
+
+TEST_CASE("revision entity-tags name the revision, with or without a digest", "[conditional]") {
+    using kho::api::revision_of_etag;
+    CHECK(revision_of_etag("\"r7\"") == 7u);
+    CHECK(revision_of_etag("\"r12-0123456789abcdef\"") == 12u);
+    for (const char* bad : {"r7", "\"7\"", "\"r\"", "\"rx\"", "\"r7x\"", "W/\"r7\"", "\"r-1\"", ""})
+        CHECK_FALSE(revision_of_etag(bad).has_value());
+}
