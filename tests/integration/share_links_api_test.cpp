@@ -198,6 +198,9 @@ TEST_CASE("share links: a password guards the contents until it is given",
                              json{{"password", pw}}.dump());
     };
     check_reason(unlock("sai mật khẩu"), 403, "wrong_password");
+    check_problem(s.n.c.request("POST", "/api/v1/links/" + token + "/unlock", {}, "{bad"), 400, "bad_request");
+    check_problem(s.n.c.request("POST", "/api/v1/links/" + token + "/unlock", {}, "{}"), 400,
+                  "invalid_parameter");
     auto ok = unlock("báo chí 2026");
     REQUIRE(ok.status == 200);
     auto cookie = ok.header("set-cookie").value_or("");
