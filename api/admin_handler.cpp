@@ -5,6 +5,7 @@
 #include "api/query.hpp"
 #include "api/router.hpp"
 #include "storage/maintenance.hpp"
+#include "storage/migrating_blob_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -78,9 +79,54 @@ awaitable<response> backup(app& a, request& req) {
                              {"bytes_copied", done->bytes_copied}});
 }
 
+json migration_json(const storage::migration_status& s) {
+    return {{"state", s.state},
+            {"total", s.total},
+            {"moved", s.moved},
+            {"already_in_bucket", s.already},
+            {"bytes", s.bytes},
+            {"failed", s.failed},
+            {"errors", s.errors},
+            {"started_at", s.started_at ? json(format_rfc3339(s.started_at)) : json(nullptr)},
+            {"finished_at", s.finished_at ? json(format_rfc3339(s.finished_at)) : json(nullptr)}};
+}
+
+storage::migrating_blob_store* migrating(app& a) {
+    return dynamic_cast<storage::migrating_blob_store*>(&a.blobs);
+}
+
+// POST /api/v1/admin/blob-migration: starts moving the local blobs into
+// the S3 bucket (202); GET: how far it got.
+awaitable<response> start_migration(app& a, request& req) {
+    auto* store = migrating(a);
+    if (!store)
+        co_return problem_response(errc::conflict,
+                                   "this server keeps its blobs on local disk: start kho-server with "
+                                   "--blob-store s3 (and the --s3-* settings) first, then migrate",
+                                   req.path);
+    if (auto started = store->start_migration(a.clock); !started)
+        co_return problem_response(started.error(), req.path);
+    auto r = json_response(migration_json(store->status()));
+    r.status = 202;
+    r.headers.set("Location", "/api/v1/admin/blob-migration");
+    co_return r;
+}
+
+awaitable<response> migration_status(app& a, request& req) {
+    auto* store = migrating(a);
+    if (!store)
+        co_return problem_response(errc::conflict, "this server keeps its blobs on local disk",
+                                   req.path);
+    co_return json_response(migration_json(store->status()));
+}
+
 }  // namespace
 
 void add_admin_routes(router& r) {
+    r.add({"POST", "/api/v1/admin/blob-migration", start_migration, true, body_kind::none,
+           action::maintenance});
+    r.add({"GET", "/api/v1/admin/blob-migration", migration_status, true, body_kind::none,
+           action::maintenance});
     r.add({"POST", "/api/v1/admin/gc", gc, true, body_kind::none, action::maintenance});
     r.add({"POST", "/api/v1/admin/verify", verify, true, body_kind::none, action::maintenance});
     r.add({"POST", "/api/v1/admin/backup", backup, true, body_kind::json, action::maintenance});

@@ -62,6 +62,11 @@ struct api_limits {
     // Default: false. Mark the session cookie Secure even without
     // X-Forwarded-Proto: https (kho behind a TLS-terminating proxy).
     bool secure_cookies = false;
+    // Default: false. Answer authorized downloads of stored files with a
+    // 302 to a presigned URL of the object store (--downloads redirect).
+    bool redirect_downloads = false;
+    // Default: 300 s. Lifetime of those URLs.
+    std::chrono::seconds presign_expiry{300};
 };
 
 struct app {
@@ -89,6 +94,9 @@ struct app {
     std::function<result<storage::backup_report>(const std::filesystem::path&)> backup;
     std::atomic<bool> ready{false};
     std::atomic<bool> stopping{false};
+    // Threads that stream a remote store's objects into responses (reads
+    // from S3 block); unset with the local store.
+    boost::asio::any_io_executor remote_io{};
 };
 
 // Runs `fn` on the blocking pool and resumes the calling coroutine with its

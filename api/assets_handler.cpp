@@ -451,6 +451,7 @@ response download_version(app& a, const request& req, const ulid& id,
     }
     auto r = build_download(req, download_spec{std::move(*file), v->sha256, v->created_at / 1000,
                                                v->file_name, v->content_type, true});
+    offer_redirect(a, req, r, v->sha256);
     record_usage(a, req, r, storage::download_subject{.asset = id.to_string(), .version = v->number,
                                                       .file = "original"});
     return r;

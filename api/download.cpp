@@ -1,5 +1,6 @@
 #include "api/download.hpp"
 
+#include "api/app.hpp"
 #include "api/byte_range.hpp"
 #include "api/conditional.hpp"
 #include "api/content_disposition.hpp"
@@ -38,7 +39,7 @@ void set_validators(response& r, const validators& v) {
 response build_download(const request& req, download_spec spec) {
     representation rep;
     rep.size = spec.file.size;
-    if (rep.size > 0) rep.parts.emplace_back(file_segment{std::move(spec.file.fd), 0, rep.size});
+    if (rep.size > 0) rep.parts.emplace_back(segment_of(spec.file, 0, rep.size));
     rep.etag = "\"" + spec.sha256 + "\"";
     rep.last_modified = spec.last_modified;
     rep.file_name = std::move(spec.file_name);
@@ -123,6 +124,37 @@ response serve_representation(const request& req, representation spec) {
     }
     r.body.emplace_back("\r\n--" + boundary + "--\r\n");
     return r;
+}
+
+void offer_redirect(const app& a, const request& req, response& r, const std::string& sha256) {
+    if (!a.limits.redirect_downloads || req.method != "GET") return;
+    if (r.status != 200 && r.status != 206) return;
+    auto disposition = r.headers.get("Content-Disposition");
+    auto type = r.headers.get("Content-Type");
+    if (!disposition || !disposition->starts_with("attachment") || !type ||
+        type->starts_with("multipart/"))
+        return;
+    std::uint64_t size = r.content_length();
+    if (r.status == 206) {
+        auto cr = r.headers.get("Content-Range").value_or("");
+        auto slash = cr.rfind('/');
+        if (slash == std::string_view::npos) return;
+        size = std::strtoull(std::string(cr.substr(slash + 1)).c_str(), nullptr, 10);
+    }
+    storage::blob_store::presign_options o;
+    o.expires_in = static_cast<std::uint32_t>(a.limits.presign_expiry.count());
+    o.content_disposition = std::string(*disposition);
+    o.content_type = std::string(*type);
+    auto url = a.blobs.presign_get(sha256, o);
+    if (!url) return;  // not in the store (yet): kho serves it
+    response redirect;
+    redirect.status = 302;
+    redirect.headers.set("Location", std::move(*url));
+    redirect.headers.set("Cache-Control", "no-store");
+    if (auto etag = r.headers.get("ETag")) redirect.headers.set("ETag", std::string(*etag));
+    redirect.first_byte = r.first_byte;
+    redirect.redirected_size = size;
+    r = std::move(redirect);
 }
 
 }  // namespace kho::api

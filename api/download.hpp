@@ -40,4 +40,12 @@ struct representation {
 
 response serve_representation(const request& req, representation rep);
 
+struct app;
+// With --downloads redirect: turns a 200/206 download of the stored blob
+// `sha256` that is an attachment into a 302 to a presigned URL of the
+// object store (same name, type and range semantics; the bytes then flow
+// from the store). Inline files (thumbnails, players), HEAD, several
+// ranges and blobs the store cannot sign for stay proxied.
+void offer_redirect(const app& a, const request& req, response& r, const std::string& sha256);
+
 }  // namespace kho::api

@@ -4,13 +4,15 @@
 //
 // A request's body is pulled in chunks through body_source (the server
 // session implements it over the socket; tests implement it over a string).
-// A response's body is a list of segments: bytes kho built, or a range of an
-// open file that the session sends with sendfile(2). HEAD is answered by the
+// A response's body is a list of segments: bytes kho built, or a range of a
+// stored blob: an open file that the session sends with sendfile(2), or an
+// object of a remote store that it streams. HEAD is answered by the
 // GET handler; the session sends the headers and drops the body.
 
 #include "core/error.hpp"
 #include "core/policy.hpp"
 #include "storage/token_store.hpp"
+#include "storage/blob_store.hpp"
 #include "storage/unique_fd.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -86,7 +88,12 @@ struct file_segment {
     std::shared_ptr<storage::unique_fd> fd;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
+    // Set instead of `fd` for a remote store's object.
+    std::shared_ptr<const storage::remote_blob> remote;
 };
+
+// [offset, offset + length) of a stored blob, local or remote.
+file_segment segment_of(const storage::blob_file& file, std::uint64_t offset, std::uint64_t length);
 
 using body_segment = std::variant<std::string, file_segment>;
 
@@ -101,6 +108,9 @@ struct response {
     std::function<void(std::uint64_t bytes_sent, bool all_sent)> on_sent;
     // A 200 or 206 of a stored representation: its byte the body starts at.
     std::uint64_t first_byte = 0;
+    // A 302 to the object store for a stored representation (a redirect
+    // download): the representation's size.
+    std::optional<std::uint64_t> redirected_size;
 
     std::uint64_t content_length() const;
     void set_body(std::string bytes, std::string content_type);

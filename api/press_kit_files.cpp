@@ -84,28 +84,28 @@ result<representation> kit_zip(app& a, const press_kit& kit, const std::vector<k
     std::vector<zip_entry> entries;
     std::string manifest(csv_bom);
     append_csv_row(manifest, {"file", "caption", "credit", "sha256", "asset", "version", "title"});
-    std::map<std::string, std::shared_ptr<storage::unique_fd>> open;  // one descriptor per blob
+    std::map<std::string, storage::blob_file> open;  // one handle per blob
     sha256 etag;
     etag.update(std::string_view("kho-press-kit-zip-1\n"));
     etag.update(std::string_view(zlibVersion()));
     for (std::size_t i = 0; i < included.size(); ++i) {
         const kit_file& f = *included[i];
         const auto& name = names[3 + i];
-        auto& fd = open[f.sha256];
-        if (!fd) {
+        auto& blob = open[f.sha256];
+        if (!blob.fd && !blob.remote) {
             auto file = a.blobs.open_read(f.sha256);
             if (!file) {
                 auto e = file.error();
                 if (e.code == errc::not_found) e = make_error(errc::internal, "a stored file of the kit is missing");
                 return e;
             }
-            fd = file->fd;
+            blob = std::move(*file);
         }
         std::uint32_t crc = 0;
         if (auto cached = a.press_kits.cached_crc32(f.sha256)) {
             crc = *cached;
         } else {
-            auto computed = crc32_of_file(fd->get(), 0, f.size);
+            auto computed = crc32_of_blob(blob, f.size);
             if (!computed) return computed.error();
             crc = *computed;
             a.press_kits.cache_crc32(f.sha256, crc);
@@ -113,7 +113,7 @@ result<representation> kit_zip(app& a, const press_kit& kit, const std::vector<k
         zip_entry e;
         e.name = name;
         e.modified = f.modified / 1000;
-        e.file = file_segment{fd, 0, f.size};
+        e.file = segment_of(blob, 0, f.size);
         e.crc32 = crc;
         entries.push_back(std::move(e));
         append_csv_row(manifest, {name, f.item.caption, f.item.credit, f.sha256, f.item.asset.to_string(),

@@ -334,6 +334,7 @@ awaitable<response> serve_kit_item(app& a, request& req, const press_kit& kit,
     }
     // Thumbnails are kho's own WebP, shown inline; files are attachments.
     auto r = build_download(req, download_spec{std::move(*file), sha, made / 1000, name, type, !thumb});
+    offer_redirect(a, req, r, sha);
     if (!thumb) {
         storage::download_subject usage = who;
         usage.asset = f.item.asset.to_string();

@@ -93,6 +93,7 @@ awaitable<response> file_for(app& a, request& req, std::optional<std::uint32_t> 
     auto resp = build_download(req, download_spec{std::move(*file), r->sha256, r->created_at / 1000,
                                                   file_name, r->content_type,
                                                   !safe_inline(r->content_type)});
+    offer_redirect(a, req, resp, r->sha256);
     // Thumbnails, previews and waveforms are for the screen: only the files
     // people take away (and play) count as downloads.
     if (counts_as_download(name))

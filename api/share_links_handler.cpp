@@ -415,7 +415,9 @@ awaitable<response> unlock(app& a, request& req) {
 // refusal when none are left.
 awaitable<std::optional<response>> count_download(app& a, const request& req, const opened_link& o,
                                                   response& r) {
-    if (req.method != "GET" || (r.status != 200 && r.status != 206)) co_return std::nullopt;
+    const bool redirected = r.status == 302 && r.redirected_size;
+    if (req.method != "GET" || (r.status != 200 && r.status != 206 && !redirected))
+        co_return std::nullopt;
     const bool starts = r.status == 200 || r.first_byte == 0;
     if (!o.link.max_downloads) {
         if (starts) (void)co_await run_blocking(a, [&] { return a.links.claim_download(o.link.id); });
@@ -501,6 +503,7 @@ awaitable<response> link_download(app& a, request& req) {
             co_return problem_response(e, req.path);
         }
         r = build_download(req, download_spec{std::move(*file), sha, made / 1000, file_name, type, true});
+        offer_redirect(a, req, r, sha);
         who.asset = o.asset_record->id.to_string();
         who.version = v.number;
         who.file = o.link.file;

@@ -26,7 +26,8 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> range_end_and_size(std::s
 }  // namespace
 
 void record_usage(app& a, const request& req, response& r, storage::download_subject s) {
-    if (r.status != 200 && r.status != 206) return;
+    const bool redirected = r.status == 302 && r.redirected_size;
+    if (r.status != 200 && r.status != 206 && !redirected) return;
     if (req.principal) {
         s.user = req.principal->id;
         if (const auto& unit = req.principal->actor.unit) {
@@ -52,6 +53,16 @@ void record_usage(app& a, const request& req, response& r, storage::download_sub
         s.size = 0;  // unknown here; the event still counts
     }
     auto* usage = &a.usage;
+    if (redirected) {
+        // The object store sends the bytes: the download counts when its
+        // URL is handed out, as the bytes the URL lets the client take.
+        s.size = *r.redirected_size;
+        const std::uint64_t first = r.first_byte;
+        r.on_sent = [usage, s = std::move(s), first](std::uint64_t, bool) {
+            usage->record(s, first, s.size - std::min(first, s.size), true);
+        };
+        return;
+    }
     r.on_sent = [usage, s = std::move(s), first, end](std::uint64_t sent, bool all_sent) {
         const bool reached_end = all_sent && end && *end == s.size;
         usage->record(s, first, sent, reached_end);

@@ -253,9 +253,11 @@ result<void> check_entry(const zip_entry& e) {
     if (e.name.size() > max16)
         return make_error(errc::invalid_parameter, "zip entry name longer than 65535 bytes");
     if (e.file) {
-        if (!e.file->fd || !*e.file->fd)
+        if (!e.file->remote && (!e.file->fd || !*e.file->fd))
             return make_error(errc::invalid_parameter,
                               "zip entry '" + e.name + "' has no open file");
+        // A remote store's object: its size is the store's answer already.
+        if (e.file->remote) return ok();
         struct stat st {};
         if (::fstat(e.file->fd->get(), &st) != 0 || !S_ISREG(st.st_mode))
             return make_error(errc::invalid_parameter,
@@ -397,6 +399,21 @@ result<std::uint32_t> crc32_of_file(int fd, std::uint64_t offset, std::uint64_t 
         crc = crc32_update(crc, buf.data(), static_cast<std::size_t>(n));
         offset += static_cast<std::uint64_t>(n);
         length -= static_cast<std::uint64_t>(n);
+    }
+    return crc;
+}
+
+result<std::uint32_t> crc32_of_blob(const storage::blob_file& file, std::uint64_t length) {
+    if (file.fd) return crc32_of_file(file.fd->get(), 0, length);
+    auto in = storage::open_stream(file, 0, length);
+    if (!in) return in.error();
+    std::vector<char> buf(1 << 20);
+    std::uint32_t crc = 0;
+    for (;;) {
+        auto n = (*in)->read(buf.data(), buf.size());
+        if (!n) return n.error();
+        if (*n == 0) break;
+        crc = crc32_update(crc, buf.data(), *n);
     }
     return crc;
 }

@@ -63,6 +63,8 @@ std::vector<body_segment> slice_parts(const std::vector<body_segment>& parts, st
 // CRC-32 (zlib's) of `length` bytes of `fd` from `offset`, read with pread in
 // 1 MiB blocks. Errors: internal on a read error or when the file is shorter.
 result<std::uint32_t> crc32_of_file(int fd, std::uint64_t offset, std::uint64_t length);
+// The same over a stored blob's first `length` bytes, local or remote.
+result<std::uint32_t> crc32_of_blob(const storage::blob_file& file, std::uint64_t length);
 
 // Archive-safe, unique entry names, one per requested name, in order:
 // - backslashes become '/'; empty, "." and ".." components (and components of

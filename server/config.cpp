@@ -21,6 +21,18 @@ result<void> server_config::validate() const {
         return make_error(errc::invalid_parameter, "timeouts must be positive");
     if (listen.rfind(':') == std::string::npos)
         return make_error(errc::invalid_parameter, "--listen must be HOST:PORT");
+    if (blob_store != "local" && blob_store != "s3")
+        return make_error(errc::invalid_parameter, "--blob-store must be local or s3");
+    if (downloads != "proxy" && downloads != "redirect")
+        return make_error(errc::invalid_parameter, "--downloads must be proxy or redirect");
+    if (downloads == "redirect" && blob_store != "s3")
+        return make_error(errc::invalid_parameter,
+                          "--downloads redirect needs --blob-store s3 (local files have no URL)");
+    if (s3_addressing != "path" && s3_addressing != "virtual")
+        return make_error(errc::invalid_parameter, "--s3-addressing must be path or virtual");
+    if (blob_store == "s3" && (s3_endpoint.empty() || s3_bucket.empty()))
+        return make_error(errc::invalid_parameter,
+                          "--blob-store s3 needs --s3-endpoint and --s3-bucket");
     return ok();
 }
 
@@ -140,12 +152,43 @@ parse_outcome parse_config(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50))
         ->envname("KHO_MAX_INCOMPLETE_BYTES");
 
+    std::string s3_credentials_file;
+    std::int64_t presign_expiry = c.presign_expiry.count();
+    cli.add_option("--blob-store", c.blob_store, "where blobs live: local or s3")
+        ->envname("KHO_BLOB_STORE");
+    cli.add_option("--s3-endpoint", c.s3_endpoint, "S3 endpoint URL, e.g. https://s3.example.vn")
+        ->envname("KHO_S3_ENDPOINT");
+    cli.add_option("--s3-region", c.s3_region, "S3 region")->envname("KHO_S3_REGION");
+    cli.add_option("--s3-bucket", c.s3_bucket, "S3 bucket (created when missing)")
+        ->envname("KHO_S3_BUCKET");
+    cli.add_option("--s3-addressing", c.s3_addressing, "path or virtual (bucket.host)")
+        ->envname("KHO_S3_ADDRESSING");
+    cli.add_option("--s3-credentials-file", s3_credentials_file,
+                   "file (mode 0600) with access_key= and secret_key= lines "
+                   "(else KHO_S3_ACCESS_KEY, KHO_S3_SECRET_KEY)")
+        ->envname("KHO_S3_CREDENTIALS_FILE");
+    cli.add_option("--s3-part-size", c.s3_part_size, "multipart upload part size, bytes")
+        ->check(CLI::Range(std::uint64_t{5} << 20, std::uint64_t{5} << 30))
+        ->envname("KHO_S3_PART_SIZE");
+    cli.add_option("--s3-max-connections", c.s3_max_connections,
+                   "requests to the object store at once")
+        ->check(CLI::Range(1u, 1024u))
+        ->envname("KHO_S3_MAX_CONNECTIONS");
+    cli.add_option("--downloads", c.downloads,
+                   "proxy (stream through kho) or redirect (presigned URLs; S3 only)")
+        ->envname("KHO_DOWNLOADS");
+    cli.add_option("--presign-expiry", presign_expiry, "seconds a presigned download URL lives")
+        ->check(CLI::Range(std::int64_t{10}, std::int64_t{7} * 86400))
+        ->envname("KHO_PRESIGN_EXPIRY");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return {std::nullopt, cli.exit(e)};
     }
     c.data_dir = data_dir;
+    if (!s3_credentials_file.empty()) c.s3_credentials_file = s3_credentials_file;
+    c.presign_expiry = std::chrono::seconds(presign_expiry);
     c.header_timeout = std::chrono::seconds(header_timeout);
     c.idle_timeout = std::chrono::seconds(idle_timeout);
     c.io_timeout = std::chrono::seconds(io_timeout);

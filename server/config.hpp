@@ -81,6 +81,28 @@ struct server_config {
     // Default: kho-worker next to kho-server. The media worker executable.
     std::optional<std::filesystem::path> worker_path;
 
+    // Default: local. Where blobs live: "local" (<data-dir>/blobs) or "s3".
+    std::string blob_store = "local";
+    // S3 (--blob-store s3): endpoint URL, region, bucket, addressing style.
+    std::string s3_endpoint;
+    std::string s3_region = "us-east-1";
+    std::string s3_bucket;
+    // Default: path. "path" (endpoint/bucket/key) or "virtual" (bucket.endpoint/key).
+    std::string s3_addressing = "path";
+    // Default: none. File with the access and secret keys (mode 0600); else
+    // KHO_S3_ACCESS_KEY and KHO_S3_SECRET_KEY.
+    std::optional<std::filesystem::path> s3_credentials_file;
+    // Default: 16 MiB. Multipart upload part size.
+    std::uint64_t s3_part_size = 16ull << 20;
+    // Default: 32. Requests to the object store at once (and threads
+    // streaming proxied downloads).
+    std::uint32_t s3_max_connections = 32;
+    // Default: proxy. "proxy" streams downloads through kho; "redirect"
+    // answers authorized downloads with a presigned URL (S3 only).
+    std::string downloads = "proxy";
+    // Default: 300 s. Lifetime of a presigned download URL.
+    std::chrono::seconds presign_expiry{300};
+
     // Checks ranges and relations between fields.
     result<void> validate() const;
 };

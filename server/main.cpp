@@ -3,6 +3,7 @@
 #include "api/app.hpp"
 #include "api/router.hpp"
 #include "server/access_log.hpp"
+#include "server/blob_store_setup.hpp"
 #include "server/config.hpp"
 #include "server/first_admin.hpp"
 #include "server/web_ui.hpp"
@@ -78,8 +79,10 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("kho"));
     if (auto v = cfg.validate(); !v) return fail(v.error(), "invalid configuration");
 
-    auto blobs = storage::local_blob_store::open(cfg.data_dir);
+    auto blobs = server::open_blob_store(cfg);
     if (!blobs) return fail(blobs.error(), "cannot open the blob store");
+    spdlog::info("blob store: {}{}", (*blobs)->kind(),
+                 cfg.blob_store == "s3" ? " " + cfg.s3_endpoint + " bucket " + cfg.s3_bucket : "");
     auto db = storage::database::open(cfg.data_dir / "db");
     if (!db) return fail(db.error(), "cannot open the database");
     storage::audit_log audit(**db);
@@ -127,6 +130,8 @@ int main(int argc, char** argv) {
 
     server::io_context_pool pool(cfg.threads);
     boost::asio::thread_pool blocking(cfg.blocking_threads);
+    // Reads from an object store block a thread each while they wait.
+    boost::asio::thread_pool remote_io(cfg.blob_store == "s3" ? cfg.s3_max_connections : 1);
     api::metrics_registry metrics;
     storage::upload_store uploads(**db, (*blobs)->tmp_dir());
     spdlog::info("resumable uploads: removed {} expired or orphaned", uploads.sweep());
@@ -135,6 +140,9 @@ int main(int argc, char** argv) {
                  units,    audit,    comments, jobs,         catalog,      usage,     press_kits, links, *link_keys, throttle,
                  kho::clock(), metrics, blocking.get_executor(), {}, {}};
     app.limits.secure_cookies = cfg.secure_cookies;
+    app.limits.redirect_downloads = cfg.downloads == "redirect";
+    app.limits.presign_expiry = cfg.presign_expiry;
+    if (cfg.blob_store == "s3") app.remote_io = remote_io.get_executor();
     app.limits.max_upload_bytes = cfg.max_upload_bytes;
     app.limits.max_json_bytes = cfg.max_json_bytes;
     app.backup = [&](const std::filesystem::path& dest) {
@@ -235,6 +243,7 @@ int main(int argc, char** argv) {
     pool.run();
     supervisor.stop();
     blocking.join();
+    remote_io.join();
     spdlog::info("stopped; closing the database");
     return 0;
 }

@@ -63,7 +63,7 @@ std::string describe(int status, bool timed_out, std::chrono::seconds timeout) {
 }  // namespace
 
 media_supervisor::media_supervisor(storage::job_queue& jobs, storage::asset_store& assets,
-                                   storage::local_blob_store& blobs, media_options options)
+                                   storage::blob_store& blobs, media_options options)
     : jobs_(jobs),
       assets_(assets),
       blobs_(blobs),
@@ -133,12 +133,28 @@ void media_supervisor::slot() {
 }
 
 void media_supervisor::run(const job& j) {
-    auto input = blobs_.path_of(j.sha256);
     fs::path out = blobs_.tmp_dir() / ("job-" + j.id.to_string() + "-" + std::to_string(j.attempts));
     std::error_code ec;
     fs::remove_all(out, ec);
     fs::create_directories(out, ec);
     auto cleanup = [&] { fs::remove_all(out, ec); };
+    // A remote store's original is fetched (and its digest checked) into
+    // the job's folder first: decoders want a seekable file.
+    fs::path input;
+    if (auto local = blobs_.local_path(j.sha256)) {
+        input = *local;
+    } else {
+        input = out / "input";
+        auto file = blobs_.open_read(j.sha256);
+        auto copied = file ? storage::copy_to_file(*file, j.sha256, input) : result<void>(file.error());
+        if (!copied) {
+            spdlog::warn("media: job {}: cannot fetch the original: {}", j.id.to_string(),
+                         copied.error().detail);
+            (void)jobs_.fail(j, copied.error().detail, copied.error().code != errc::not_found);
+            cleanup();
+            return;
+        }
+    }
     auto done = spawn({options_.worker.string(), "--kind", j.kind, "--input", input.string(),
                        "--type", j.content_type, "--out", out.string(), "--max-pixels",
                        std::to_string(options_.max_pixels), "--deadline",

@@ -21,7 +21,7 @@
 namespace kho::storage {
 class asset_store;
 class job_queue;
-class local_blob_store;
+class blob_store;
 }  // namespace kho::storage
 
 namespace kho::server {
@@ -38,7 +38,7 @@ struct media_options {
 class media_supervisor {
   public:
     media_supervisor(storage::job_queue& jobs, storage::asset_store& assets,
-                     storage::local_blob_store& blobs, media_options options);
+                     storage::blob_store& blobs, media_options options);
     ~media_supervisor();
     media_supervisor(const media_supervisor&) = delete;
     media_supervisor& operator=(const media_supervisor&) = delete;
@@ -63,7 +63,7 @@ class media_supervisor {
 
     storage::job_queue& jobs_;
     storage::asset_store& assets_;
-    storage::local_blob_store& blobs_;
+    storage::blob_store& blobs_;
     media_options options_;
     std::string worker_id_;
 

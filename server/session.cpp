@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +38,7 @@ namespace {
 constexpr std::size_t k_body_chunk = 256 * 1024;
 constexpr std::size_t k_read_buffer = 64 * 1024;
 constexpr std::size_t k_sendfile_chunk = 4u << 20;
+constexpr std::size_t k_remote_chunk = 1u << 20;
 
 bool is_timeout_or_closed(const boost::system::error_code& ec) {
     return ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -69,6 +71,7 @@ struct session::impl {
     asio::awaitable<bool> write_response(api::response& resp, bool keep_alive, bool head_only,
                                          const std::string& request_id);
     asio::awaitable<bool> send_file(const api::file_segment& seg);
+    asio::awaitable<bool> send_remote(const api::file_segment& seg);
     asio::awaitable<bool> send_more(std::string_view bytes);
     asio::awaitable<void> lingering_close();
     // `resp` is a const reference: g++ 12 may destroy a temporary bound to
@@ -182,7 +185,50 @@ asio::awaitable<void> session::impl::send_simple(const api::response& resp) {
     co_await write_response(copy, false, false, "");
 }
 
+// A remote store's object: each read blocks on the store, so it runs on
+// the remote I/O pool; the socket writes stay on this session's thread.
+// A store failure part-way closes the connection: the client sees a short
+// body, never a complete-looking one with a gap.
+asio::awaitable<bool> session::impl::send_remote(const api::file_segment& seg) {
+    auto pool = env.app.remote_io;
+    if (!pool) co_return false;
+    using stream_ptr = std::unique_ptr<storage::byte_stream>;
+    auto opened = co_await asio::co_spawn(
+        pool,
+        [&seg]() -> asio::awaitable<result<stream_ptr>> {
+            co_return seg.remote->open_range(seg.offset, seg.length);
+        },
+        asio::use_awaitable);
+    if (!opened) {
+        spdlog::warn("download: cannot read from the object store: {}", opened.error().detail);
+        co_return false;
+    }
+    stream_ptr in = std::move(*opened);
+    std::unique_ptr<char[]> buf(new char[k_remote_chunk]);
+    std::uint64_t sent = 0;
+    for (;;) {
+        auto n = co_await asio::co_spawn(
+            pool,
+            [&in, &buf]() -> asio::awaitable<result<std::size_t>> {
+                co_return in->read(buf.get(), k_remote_chunk);
+            },
+            asio::use_awaitable);
+        if (!n) {
+            spdlog::warn("download: the object store failed part-way: {}", n.error().detail);
+            co_return false;
+        }
+        if (*n == 0) break;
+        stream.expires_after(env.config.io_timeout);
+        auto [ec, written] = co_await asio::async_write(stream, asio::buffer(buf.get(), *n), use_tuple);
+        if (ec) co_return false;
+        sent += *n;
+        bytes_out += *n;
+    }
+    co_return sent == seg.length;
+}
+
 asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
+    if (seg.remote) co_return co_await send_remote(seg);
     auto& sock = stream.socket();
     if (!sock.native_non_blocking()) {
         boost::system::error_code ec;

@@ -220,6 +220,7 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
                                                             const std::string& content_type,
                                                             const std::string& file_name,
                                                             const audit_context& who) {
+    if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     const std::string& principal = who.actor;
     auto now = clock_.now();
     asset a;
@@ -264,6 +265,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
                                                const std::string& content_type,
                                                const std::string& file_name,
                                                const audit_context& who) {
+    if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     std::lock_guard asset_guard(asset_lock(id));
     auto a = get(id);
     if (!a) return a.error();
@@ -611,6 +613,8 @@ result<std::vector<rendition>> asset_store::commit_renditions(const ulid& id, st
                                                               const job& claimed,
                                                               const std::string& media_info) {
     // Staged files not placed are removed when `staged` goes away.
+    for (auto& st : staged)
+        if (auto sent = blobs_.stage(st.writer, st.blob); !sent) return sent.error();
     std::lock_guard guard(asset_lock(id));
     auto a = get(id);
     auto v = get_version(id, n);

@@ -47,9 +47,22 @@ result<void> copy_durably(const fs::path& from, const fs::path& to) {
     return ok();
 }
 
+// A remote store's blob, streamed down and checked against its digest.
+result<void> fetch_durably(const blob_store& blobs, const blob_info& b, const fs::path& to) {
+    auto tmp = to;
+    tmp += ".partial";
+    auto file = blobs.open_read(b.sha256);
+    if (!file) return file.error();
+    if (auto c = copy_to_file(*file, b.sha256, tmp); !c) return c.error();
+    unique_fd fd(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0) return io_error("fsync " + tmp.string(), errno);
+    if (::rename(tmp.c_str(), to.c_str()) != 0) return io_error("rename " + to.string(), errno);
+    return ok();
+}
+
 }  // namespace
 
-result<backup_report> backup_to(database& db, asset_store& assets, local_blob_store& blobs,
+result<backup_report> backup_to(database& db, asset_store& assets, blob_store& blobs,
                                 const fs::path& destination, const kho::clock& clk,
                                 const fs::path& secrets) {
     if (!destination.is_absolute())
@@ -86,7 +99,9 @@ result<backup_report> backup_to(database& db, asset_store& assets, local_blob_st
                       b.sha256.substr(2, 2) / b.sha256;
         if (fs::exists(target, ec) && fs::file_size(target, ec) == b.size) continue;
         fs::create_directories(target.parent_path(), ec);
-        if (auto c = copy_durably(blobs.path_of(b.sha256), target); !c) return c.error();
+        auto local = blobs.local_path(b.sha256);
+        auto c = local ? copy_durably(*local, target) : fetch_durably(blobs, b, target);
+        if (!c) return c.error();
         ++report.blobs_copied;
         report.bytes_copied += b.size;
     }

@@ -20,7 +20,7 @@ namespace kho::storage {
 
 class asset_store;
 class database;
-class local_blob_store;
+class blob_store;
 
 struct backup_report {
     std::filesystem::path destination;
@@ -34,7 +34,7 @@ struct backup_report {
 // when another backup is running.
 // `secrets`: the data directory's secrets/ (share link keys), copied with
 // its 0700/0600 modes so that restored share links still open.
-result<backup_report> backup_to(database& db, asset_store& assets, local_blob_store& blobs,
+result<backup_report> backup_to(database& db, asset_store& assets, blob_store& blobs,
                                 const std::filesystem::path& destination, const kho::clock& clk,
                                 const std::filesystem::path& secrets = {});
 

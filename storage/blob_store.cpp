@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace kho::storage {
 namespace fs = std::filesystem;
@@ -29,8 +31,9 @@ std::string random_suffix() {
 
 result<void> ensure_dir(const fs::path& dir) {
     if (::mkdir(dir.c_str(), 0750) == 0) {
-        // A new directory entry must itself be durable.
-        return fsync_dir(dir.parent_path());
+        // A new directory entry must itself be durable ("data" lives in ".").
+        auto parent = dir.parent_path();
+        return fsync_dir(parent.empty() ? fs::path(".") : parent);
     }
     if (errno == EEXIST) return ok();
     return io_error("mkdir " + dir.string(), errno);
@@ -58,9 +61,13 @@ blob_writer blob_writer::adopt(fs::path path, std::uint64_t size) {
     return w;
 }
 
+blob_writer::blob_writer(std::unique_ptr<blob_sink> sink, std::uint64_t max_size)
+    : sink_(std::move(sink)), hash_(std::make_unique<sha256>()), max_size_(max_size) {}
+
 blob_writer::blob_writer(blob_writer&& o) noexcept
     : fd_(std::move(o.fd_)),
       tmp_path_(std::move(o.tmp_path_)),
+      sink_(std::move(o.sink_)),
       hash_(std::move(o.hash_)),
       size_(o.size_),
       max_size_(o.max_size_),
@@ -72,14 +79,20 @@ blob_writer::blob_writer(blob_writer&& o) noexcept
 blob_writer::~blob_writer() {
     fd_.reset();
     if (!released_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+    // A sink not released discards what it stored in its destructor.
 }
 
 result<void> blob_writer::write(const char* data, size_t size) {
-    if (finished_ || !fd_) return make_error(errc::internal, "write after finish");
+    if (finished_ || (!fd_ && !sink_)) return make_error(errc::internal, "write after finish");
     if (size > max_size_ - size_)
         return make_error(errc::payload_too_large,
                           "the upload is larger than " + std::to_string(max_size_) + " bytes");
     hash_->update(data, size);
+    if (sink_) {
+        if (auto r = sink_->write(data, size); !r) return r.error();
+        size_ += size;
+        return ok();
+    }
     size_t done = 0;
     while (done < size) {
         ssize_t n = ::write(fd_.get(), data + done, size - done);
@@ -94,8 +107,12 @@ result<void> blob_writer::write(const char* data, size_t size) {
 }
 
 result<blob_info> blob_writer::finish() {
-    if (finished_ || !fd_) return make_error(errc::internal, "finish called twice");
+    if (finished_ || (!fd_ && !sink_)) return make_error(errc::internal, "finish called twice");
     finished_ = true;
+    if (sink_) {
+        if (auto r = sink_->finish(); !r) return r.error();
+        return blob_info{hash_->finish_hex(), size_};
+    }
     // fdatasync covers data and size; a failed fsync is never retried: the
     // page cache state is unknown afterwards, so the upload fails instead.
     if (::fdatasync(fd_.get()) != 0) return io_error("fsync " + tmp_path_.string(), errno);
@@ -109,6 +126,11 @@ result<std::unique_ptr<local_blob_store>> local_blob_store::open(const fs::path&
         if (auto r = ensure_dir(dir); !r) return r.error();
     return std::unique_ptr<local_blob_store>(
         new local_blob_store(data_dir / "blobs" / "sha256", data_dir / "tmp"));
+}
+
+std::optional<fs::path> local_blob_store::local_path(const std::string& hex) const {
+    if (!is_sha256_hex(hex)) return std::nullopt;
+    return path_of(hex);
 }
 
 fs::path local_blob_store::path_of(const std::string& hex) const {
@@ -156,7 +178,7 @@ result<blob_file> local_blob_store::open_read(const std::string& hex) const {
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return io_error("stat " + path.string(), errno);
-    blob_file file{std::make_shared<unique_fd>(std::move(fd)),
+    blob_file file{std::make_shared<unique_fd>(std::move(fd)), nullptr,
                    static_cast<std::uint64_t>(st.st_size)};
     std::lock_guard lock(open_files_mutex_);
     if (open_files_.size() >= k_open_files) open_files_.clear();
@@ -195,6 +217,10 @@ void local_blob_store::for_each(const std::function<void(const blob_info&)>& fn)
 }
 
 std::size_t local_blob_store::clean_tmp() {
+    return clean_local_tmp(tmp_dir_);
+}
+
+std::size_t clean_local_tmp(const fs::path& tmp_dir_) {
     std::size_t removed = 0;
     std::error_code ec;
     // Direct-upload leftovers and the output folders of media jobs that
@@ -209,6 +235,72 @@ std::size_t local_blob_store::clean_tmp() {
         }
     }
     return removed;
+}
+
+result<std::string> blob_store::presign_get(const std::string&, const presign_options&) const {
+    return make_error(errc::unprocessable, "this blob store cannot sign download URLs");
+}
+
+namespace {
+
+// pread over a shared descriptor: the local counterpart of a remote GET.
+class file_stream final : public byte_stream {
+  public:
+    file_stream(std::shared_ptr<unique_fd> fd, std::uint64_t offset, std::uint64_t length)
+        : fd_(std::move(fd)), offset_(offset), left_(length) {}
+    result<std::size_t> read(char* buffer, std::size_t capacity) override {
+        if (left_ == 0) return std::size_t{0};
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, left_));
+        for (;;) {
+            ssize_t n = ::pread(fd_->get(), buffer, want, static_cast<off_t>(offset_));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return io_error("read a blob", errno);
+            if (n == 0) return make_error(errc::internal, "the blob is shorter than recorded");
+            offset_ += static_cast<std::uint64_t>(n);
+            left_ -= static_cast<std::uint64_t>(n);
+            return static_cast<std::size_t>(n);
+        }
+    }
+
+  private:
+    std::shared_ptr<unique_fd> fd_;
+    std::uint64_t offset_, left_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<byte_stream>> open_stream(const blob_file& file, std::uint64_t offset,
+                                                 std::uint64_t length) {
+    if (offset > file.size || length > file.size - offset)
+        return make_error(errc::internal, "a range outside the blob");
+    if (file.remote) return file.remote->open_range(offset, length);
+    if (!file.fd) return make_error(errc::internal, "an empty blob handle");
+    return std::unique_ptr<byte_stream>(std::make_unique<file_stream>(file.fd, offset, length));
+}
+
+result<void> copy_to_file(const blob_file& file, const std::string& sha256_hex,
+                          const fs::path& path) {
+    auto in = open_stream(file, 0, file.size);
+    if (!in) return in.error();
+    unique_fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    if (!out) return io_error("create " + path.string(), errno);
+    sha256 h;
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        auto n = (*in)->read(buf.data(), buf.size());
+        if (!n) return n.error();
+        if (*n == 0) break;
+        h.update(buf.data(), *n);
+        for (std::size_t done = 0; done < *n;) {
+            ssize_t w = ::write(out.get(), buf.data() + done, *n - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return io_error("write " + path.string(), errno);
+            done += static_cast<std::size_t>(w);
+        }
+    }
+    if (h.finish_hex() != sha256_hex)
+        return make_error(errc::internal, "blob " + sha256_hex + " does not match its digest");
+    return ok();
 }
 
 }  // namespace kho::storage

@@ -54,18 +54,18 @@ verify_report verify_store(const asset_store& assets, const blob_store& blobs,
             continue;
         }
         kho::sha256 h;
-        std::uint64_t offset = 0;
         bool read_error = false;
-        while (offset < file->size) {
-            ssize_t n =
-                ::pread(file->fd->get(), buf.data(), buf.size(), static_cast<off_t>(offset));
-            if (n <= 0) {
+        auto in = open_stream(*file, 0, file->size);
+        if (!in) read_error = true;
+        while (in) {
+            auto n = (*in)->read(buf.data(), buf.size());
+            if (!n) {
                 read_error = true;
                 break;
             }
-            h.update(buf.data(), static_cast<size_t>(n));
-            offset += static_cast<std::uint64_t>(n);
-            report.bytes_checked += static_cast<std::uint64_t>(n);
+            if (*n == 0) break;
+            h.update(buf.data(), *n);
+            report.bytes_checked += *n;
             if (max_bytes_per_second > 0) {
                 // Stay under the rate: sleep when ahead of it.
                 auto due = started +

@@ -63,6 +63,14 @@ int run_gc(const global_options& g, const gc_options& o);
 // kho reindex: rebuilds the catalog's search index from the records (admin).
 int run_reindex(const global_options& g);
 
+struct migrate_blobs_options {
+    std::string to;  // "s3"
+    bool no_wait = false;
+};
+// kho migrate-blobs --to s3: moves the server's local blobs into its S3
+// bucket (online, resumable), printing progress until done (admin).
+int run_migrate_blobs(const global_options& g, const migrate_blobs_options& o);
+
 struct verify_options {
     std::uint64_t max_mb_per_second = 200;  // 0: unlimited
 };

@@ -1,4 +1,5 @@
-// kho gc, kho verify and kho reindex: POST /api/v1/admin/gc, /verify and /reindex.
+// kho gc, kho verify, kho reindex and kho migrate-blobs: /api/v1/admin/gc,
+// /verify, /reindex and /blob-migration.
 
 #include "tools/api_target.hpp"
 #include "tools/commands.hpp"
@@ -6,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 namespace kho::cli {
 
@@ -42,6 +45,38 @@ int run_reindex(const global_options& g) {
     else
         std::cout << "indexed " << j.value("indexed_assets", 0) << " assets\n";
     return exit_ok;
+}
+
+int run_migrate_blobs(const global_options& g, const migrate_blobs_options& o) {
+    context ctx(g, true);
+    const auto target = api_target(ctx.server(), {"api", "v1", "admin", "blob-migration"}, {});
+    auto r = ctx.client().request("POST", target, ctx.auth());
+    if (r.status != 202) throw command_error("migrate-blobs: " + describe_failure(r));
+    auto j = parse_json_body(r, "the migration status");
+    std::string last;
+    while (!o.no_wait && j.value("state", "") == "running") {
+        auto line = std::to_string(j.value("moved", 0) + j.value("already_in_bucket", 0)) + " of " +
+                    std::to_string(j.value("total", 0)) + " blobs moved (" +
+                    human_bytes(j.value("bytes", std::uint64_t{0})) + ")";
+        if (!ctx.json() && line != last) std::cerr << line << '\n';
+        last = line;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        auto s = ctx.client().request("GET", target, ctx.auth());
+        if (s.status != 200) throw command_error("migrate-blobs: " + describe_failure(s));
+        j = parse_json_body(s, "the migration status");
+    }
+    const bool good = j.value("state", "") != "failed";
+    if (ctx.json()) {
+        std::cout << dump_json(j) << '\n';
+        return good ? exit_ok : exit_failure;
+    }
+    std::cout << j.value("state", "?") << ": " << j.value("moved", 0) << " blobs sent ("
+              << human_bytes(j.value("bytes", std::uint64_t{0})) << "), "
+              << j.value("already_in_bucket", 0) << " already in the bucket, " << j.value("failed", 0)
+              << " failed\n";
+    for (const auto& e : j.value("errors", nlohmann::json::array()))
+        std::cout << "  " << terminal_safe(e.get<std::string>()) << '\n';
+    return good ? exit_ok : exit_failure;
 }
 
 int run_verify(const global_options& g, const verify_options& o) {

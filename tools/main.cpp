@@ -112,6 +112,16 @@ int main(int argc, char** argv) {
         app.add_subcommand("reindex", "Rebuild the catalog's search index from the records");
     commands.emplace_back(reindex_cmd, [&] { return run_reindex(g); });
 
+    migrate_blobs_options migrate;
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate-blobs",
+        "Move the server's local blobs into its S3 bucket while it keeps serving (resumable)");
+    migrate_cmd->add_option("--to", migrate.to, "the destination: s3")
+        ->required()
+        ->check(CLI::IsMember({"s3"}));
+    migrate_cmd->add_flag("--no-wait", migrate.no_wait, "start it and return");
+    commands.emplace_back(migrate_cmd, [&] { return run_migrate_blobs(g, migrate); });
+
     verify_options verify;
     auto* verify_cmd = app.add_subcommand(
         "verify", "Re-hash every stored original; exit 1 when any is missing or corrupt");

@@ -329,6 +329,8 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"POST /api/v1/admin/gc", "maintenance"},
         {"POST /api/v1/admin/verify", "maintenance"},
         {"POST /api/v1/admin/backup", "maintenance"},
+        {"POST /api/v1/admin/blob-migration", "maintenance"},
+        {"GET /api/v1/admin/blob-migration", "maintenance"},
         {"DELETE /api/v1/sessions/current", "self"},
         {"GET /api/v1/me", "self"},
         {"POST /api/v1/me/password", "self"},

@@ -122,6 +122,7 @@ TEST_CASE("press kits: the ZIP passes unzip, zipinfo and 7z, and every entry has
     auto& n = p.n;
     auto id = p.create_kit(p.kit_body());
     auto r = n.c.request("GET", "/api/v1/press-kits/" + id + "/download", bearer(n.journalist));
+    INFO(r.body.substr(0, 400));
     REQUIRE(r.status == 200);
     CHECK(r.header("content-type") == "application/zip");
     CHECK(r.header("content-length") == std::to_string(r.body.size()));

@@ -1,6 +1,7 @@
 #include "tests/support/server_process.hpp"
 
 #include "tests/support/http_client.hpp"
+#include "storage/s3_client.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -66,6 +67,13 @@ void server_process::start() {
                                   "2",
                                   "--shutdown-grace",
                                   "5"};
+    const auto s3 = options_.local_blobs ? std::nullopt : s3_backend();
+    if (s3) {
+        // The same suite against the S3 backend (a Ceph RGW started by
+        // tests/s3/start-s3.sh): one bucket per data directory.
+        args.insert(args.end(), {"--blob-store", "s3", "--s3-endpoint", s3->endpoint,
+                                 "--s3-bucket", bucket_for(options_.data_dir)});
+    }
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -77,6 +85,10 @@ void server_process::start() {
         }
         ::setenv("KHO_ADMIN_TOKEN", admin_token, 1);
         ::setenv("KHO_ADMIN_PASSWORD", admin_password, 1);
+        if (s3) {
+            ::setenv("KHO_S3_ACCESS_KEY", s3->access_key.c_str(), 1);
+            ::setenv("KHO_S3_SECRET_KEY", s3->secret_key.c_str(), 1);
+        }
         for (const auto& [k, v] : options_.env) ::setenv(k.c_str(), v.c_str(), 1);
         // A leak report at exit must not change the exit status seen by tests
         // that check graceful shutdown; leaks are checked by the unit tests.
@@ -146,6 +158,66 @@ std::string server_process::log() const {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+std::optional<s3_endpoint> s3_backend() {
+    const char* env_file = std::getenv("KHO_TEST_S3_ENV");
+    if (!env_file || !*env_file) return std::nullopt;
+    std::ifstream in(env_file);
+    if (!in) throw std::runtime_error(std::string("the S3 test endpoint is not running (no ") + env_file + ")");
+    s3_endpoint e;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        auto k = line.substr(0, eq), v = line.substr(eq + 1);
+        if (k == "S3_ENDPOINT") e.endpoint = v;
+        if (k == "S3_ACCESS_KEY") e.access_key = v;
+        if (k == "S3_SECRET_KEY") e.secret_key = v;
+    }
+    if (e.endpoint.empty() || e.access_key.empty())
+        throw std::runtime_error(std::string("incomplete S3 test settings in ") + env_file);
+    return e;
+}
+
+std::string bucket_for(const std::filesystem::path& data_dir) {
+    auto h = std::hash<std::string>{}(std::filesystem::absolute(data_dir).string());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "kho-t-%016zx", h);
+    return buf;
+}
+
+std::size_t stored_blob_count(const std::filesystem::path& data_dir) {
+    if (s3_backend()) {
+        auto s3 = test_bucket(data_dir);
+        std::size_t n = 0;
+        auto listed = s3.list("blobs/", [&](const storage::s3_object&) { ++n; });
+        if (!listed) throw std::runtime_error("cannot list the test bucket: " + listed.error().detail);
+        return n;
+    }
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data_dir / "blobs"))
+        if (e.is_regular_file()) ++n;
+    return n;
+}
+
+std::size_t multipart_uploads_left(const std::filesystem::path& data_dir) {
+    auto s3 = test_bucket(data_dir);
+    auto u = s3.list_multipart("");
+    if (!u) throw std::runtime_error("cannot list multipart uploads: " + u.error().detail);
+    return u->size();
+}
+
+storage::s3_client test_bucket(const std::filesystem::path& data_dir) {
+    auto e = s3_backend();
+    if (!e) throw std::runtime_error("not an S3 test run");
+    storage::s3_config c;
+    c.endpoint = e->endpoint;
+    c.bucket = bucket_for(data_dir);
+    c.access_key = e->access_key;
+    c.secret_key = e->secret_key;
+    c.retries = 1;
+    return storage::s3_client(std::move(c));
 }
 
 }  // namespace kho::test

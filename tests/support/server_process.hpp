@@ -4,7 +4,10 @@
 // Restart keeps the data directory; kill9() simulates a crash.
 
 #include <sys/types.h>
+#include "storage/s3_client.hpp"
+
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@ struct server_options {
     std::vector<std::string> extra_args;                   // e.g. {"--max-upload-bytes", "1000"}
     std::filesystem::path data_dir;                        // empty: a new temporary directory
     std::vector<std::pair<std::string, std::string>> env;  // extra environment
+    bool local_blobs = false;  // keep blobs on local disk even in an S3 run
 };
 
 inline server_options with_args(std::vector<std::string> args) {
@@ -46,6 +50,8 @@ class server_process {
     std::uint16_t port() const { return port_; }
     pid_t pid() const { return pid_; }
     const std::filesystem::path& data_dir() const { return options_.data_dir; }
+    // For the next start(): the server's arguments and blob store.
+    server_options& options() { return options_; }
     bool running() const { return pid_ > 0; }
     // Peak resident set size of the server so far (VmHWM), in KiB.
     long peak_rss_kib() const;
@@ -59,6 +65,23 @@ class server_process {
     std::uint16_t port_ = 0;
     std::filesystem::path port_file_, log_file_;
 };
+
+// Set when the suite runs against the S3 backend (KHO_TEST_S3_ENV = the
+// s3.env of tests/s3/start-s3.sh): every server then keeps its blobs in a
+// bucket of its own.
+struct s3_endpoint {
+    std::string endpoint, access_key, secret_key;
+};
+std::optional<s3_endpoint> s3_backend();
+// The bucket of the server whose data directory this is.
+std::string bucket_for(const std::filesystem::path& data_dir);
+// A client of that bucket (an S3 run only).
+storage::s3_client test_bucket(const std::filesystem::path& data_dir);
+// Unfinished multipart uploads in that bucket (an S3 run only).
+std::size_t multipart_uploads_left(const std::filesystem::path& data_dir);
+// How many blobs the server stores: files under <data-dir>/blobs, or
+// objects under blobs/ in its bucket.
+std::size_t stored_blob_count(const std::filesystem::path& data_dir);
 
 // A unique empty directory under /tmp; removed by the caller.
 std::filesystem::path make_temp_dir(const std::string& prefix);

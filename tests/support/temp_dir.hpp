@@ -38,4 +38,12 @@ inline std::size_t files_under(const std::filesystem::path& dir) {
     return n;
 }
 
+// Their paths, for a failing check's message.
+inline std::string list_files_under(const std::filesystem::path& dir) {
+    std::string out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) out += e.path().string() + "\n";
+    return out;
+}
+
 }  // namespace kho::test
