@@ -414,6 +414,12 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"GET /api/v1/share-links", "share_link_manage"},
         {"DELETE /api/v1/share-links/{id}", "share_link_manage"},
         {"POST /api/v1/admin/link-keys/rotate", "maintenance"},
+        {"POST /api/v1/worker/jobs/claim", "media_work"},
+        {"POST /api/v1/worker/jobs/{id}/heartbeat", "media_work (+ the job's lease)"},
+        {"GET /api/v1/worker/jobs/{id}/input", "media_work (+ the job's lease)"},
+        {"PUT /api/v1/worker/jobs/{id}/renditions/{name}", "media_work (+ the job's lease)"},
+        {"POST /api/v1/worker/jobs/{id}/complete", "media_work (+ the job's lease)"},
+        {"POST /api/v1/worker/jobs/{id}/fail", "media_work (+ the job's lease)"},
     };
     auto r = api::make_router();
     std::set<std::string> routed;
