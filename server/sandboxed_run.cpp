@@ -69,6 +69,11 @@ sandbox_outcome run_sandboxed(const std::vector<std::string>& args, const sandbo
     if (pid == 0) {
         // Child: only async-signal-safe calls until exec.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // A parent may block signals for a thread of its own to take them
+        // (kho-worker --server); the decoder starts with none blocked.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
         int devnull = ::open("/dev/null", O_RDONLY);
