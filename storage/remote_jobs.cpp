@@ -194,7 +194,12 @@ result<std::vector<rendition>> remote_jobs::complete(const ulid& id, const lease
         if (auto it = outputs_.find(key); it != outputs_.end() && it->second.lease == who.lease)
             outputs_.erase(it);
     }
-    if (committed) return committed;
+    if (committed) {
+        // In name order, as a repeated completion lists them.
+        std::sort(committed->begin(), committed->end(),
+                  [](const rendition& x, const rendition& y) { return x.name < y.name; });
+        return committed;
+    }
     // As the local workers do: a purged version fails the job for good, a
     // storage failure lets it run again.
     if (committed.error().code == errc::not_found)
