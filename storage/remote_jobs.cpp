@@ -33,8 +33,7 @@ bool planned(const job& j, std::string_view name) {
 }
 
 error lease_gone(const job& j) {
-    if (j.state == job_state::done)
-        return make_error(errc::conflict, "the job is already done");
+    if (j.state == job_state::done) return make_error(errc::conflict, "the job is already done");
     return make_error(errc::conflict,
                       "this lease of the job has ended (it expired, failed or was taken over); "
                       "abandon the job");
@@ -81,7 +80,8 @@ result<std::optional<job>> remote_jobs::claim(std::string_view account, std::str
     // vanished: the claims do, before they look for work.
     auto now = jobs_.clock().now();
     auto last = last_reclaim_.load();
-    if (now - last >= options_.reclaim_every_ms && last_reclaim_.compare_exchange_strong(last, now)) {
+    if (now - last >= options_.reclaim_every_ms &&
+        last_reclaim_.compare_exchange_strong(last, now)) {
         jobs_.reclaim_expired();
         sweep();
     }
@@ -98,7 +98,7 @@ result<job> remote_jobs::held(const ulid& id, const lease_holder& who) {
     auto j = jobs_.get(id);
     if (!j) return j.error();
     if (holds(*j, who)) return *j;
-    drop(id.to_string(), j->state == job_state::running ? lease_of(*j) : std::string_view{});
+    drop_unless(id.to_string(), j->state == job_state::running ? lease_of(*j) : std::string_view{});
     return lease_gone(*j);
 }
 
@@ -106,7 +106,7 @@ result<job> remote_jobs::heartbeat(const ulid& id, const lease_holder& who, unix
     auto j = held(id, who);
     if (!j) return j.error();
     auto extended = jobs_.extend_lease(*j, clamp_lease(lease_ms));
-    if (!extended && extended.error().code == errc::conflict) drop(id.to_string());
+    if (!extended && extended.error().code == errc::conflict) drop(id.to_string(), who.lease);
     return extended;
 }
 
@@ -145,7 +145,8 @@ result<std::vector<rendition>> remote_jobs::complete(const ulid& id, const lease
         std::string_view(j->worker).starts_with(account_prefix(who.account)))
         return assets_.list_renditions(j->asset_id, j->version);
     if (!holds(*j, who)) {
-        drop(id.to_string(), j->state == job_state::running ? lease_of(*j) : std::string_view{});
+        drop_unless(id.to_string(),
+                    j->state == job_state::running ? lease_of(*j) : std::string_view{});
         return lease_gone(*j);
     }
 
@@ -214,7 +215,7 @@ result<job> remote_jobs::fail(const ulid& id, const lease_holder& who, std::stri
     auto j = held(id, who);
     if (!j) return j.error();
     auto failed = jobs_.fail(*j, std::move(error), retryable);
-    drop(id.to_string());
+    drop(id.to_string(), who.lease);
     return failed;
 }
 
@@ -225,12 +226,19 @@ std::size_t remote_jobs::staged_outputs() const {
     return n;
 }
 
-void remote_jobs::drop(const std::string& id, std::string_view keep_lease) {
+void remote_jobs::drop(const std::string& id, std::string_view lease) {
+    std::lock_guard lock(mutex_);
+    auto it = outputs_.find(id);
+    if (it == outputs_.end() || it->second.completing || it->second.lease != lease) return;
+    outputs_.erase(it);  // the writers remove their temporary files
+}
+
+void remote_jobs::drop_unless(const std::string& id, std::string_view holder) {
     std::lock_guard lock(mutex_);
     auto it = outputs_.find(id);
     if (it == outputs_.end() || it->second.completing) return;
-    if (!keep_lease.empty() && it->second.lease == keep_lease) return;
-    outputs_.erase(it);  // the writers remove their temporary files
+    if (!holder.empty() && it->second.lease == holder) return;
+    outputs_.erase(it);
 }
 
 void remote_jobs::sweep() {

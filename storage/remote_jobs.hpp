@@ -137,8 +137,11 @@ class remote_jobs {
         std::map<std::string, staged_output> files;  // by rendition name
     };
 
-    // Drops the outputs kept for job `id` unless they belong to `keep_lease`.
-    void drop(const std::string& id, std::string_view keep_lease = {});
+    // Drops the outputs kept for job `id` under `lease` (their files are removed).
+    void drop(const std::string& id, std::string_view lease);
+    // Drops the outputs kept for job `id` unless they belong to `holder`,
+    // the lease that holds the job now (empty: nobody does).
+    void drop_unless(const std::string& id, std::string_view holder);
     // Drops the outputs of every lease that is no longer running.
     void sweep();
 
