@@ -59,9 +59,9 @@ result<std::int64_t> lease_seconds(const json& body) {
     if (it == body.end() || it->is_null()) return k_default_lease_s;
     if (!it->is_number_integer() || it->get<std::int64_t>() < k_min_lease_s ||
         it->get<std::int64_t>() > k_max_lease_s)
-        return make_error(errc::invalid_parameter,
-                          "lease_seconds must be an integer from " + std::to_string(k_min_lease_s) +
-                              " to " + std::to_string(k_max_lease_s));
+        return make_error(errc::invalid_parameter, "lease_seconds must be an integer from " +
+                                                       std::to_string(k_min_lease_s) + " to " +
+                                                       std::to_string(k_max_lease_s));
     return it->get<std::int64_t>();
 }
 
@@ -98,15 +98,14 @@ awaitable<response> claim(app& a, request& req) {
     auto worker = string_field(*body, "worker");
     if (!worker) co_return problem_response(worker.error(), req.path);
     if (!*worker)
-        co_return problem_response(errc::invalid_parameter, "worker (this worker's name) is required",
-                                   req.path);
+        co_return problem_response(errc::invalid_parameter,
+                                   "worker (this worker's name) is required", req.path);
     if (auto named = storage::remote_jobs::check_worker_name(**worker); !named)
         co_return problem_response(named.error(), req.path);
     auto seconds = lease_seconds(*body);
     if (!seconds) co_return problem_response(seconds.error(), req.path);
-    auto claimed = co_await run_blocking(a, [&] {
-        return (*remote)->claim(req.principal->username, **worker, *seconds * 1000);
-    });
+    auto claimed = co_await run_blocking(
+        a, [&] { return (*remote)->claim(req.principal->username, **worker, *seconds * 1000); });
     if (!claimed) co_return problem_response(claimed.error(), req.path);
     if (!*claimed) co_return no_content();
     auto out = claim_json(a, **claimed);
@@ -128,8 +127,8 @@ awaitable<response> heartbeat(app& a, request& req) {
         co_return problem_response(known.error(), req.path);
     auto seconds = lease_seconds(*body);
     if (!seconds) co_return problem_response(seconds.error(), req.path);
-    auto extended = co_await run_blocking(
-        a, [&] { return (*remote)->heartbeat(*id, *who, *seconds * 1000); });
+    auto extended =
+        co_await run_blocking(a, [&] { return (*remote)->heartbeat(*id, *who, *seconds * 1000); });
     if (!extended) co_return problem_response(extended.error(), req.path);
     co_return json_response(200, {{"id", extended->id.to_string()},
                                   {"lease_until", format_rfc3339(extended->lease_until)},
@@ -173,8 +172,8 @@ awaitable<response> upload(app& a, request& req) {
     const auto& planned = planned_renditions(j->kind);
     if (std::find(planned.begin(), planned.end(), name) == planned.end())
         co_return problem_response(
-            errc::invalid_parameter, "a " + j->kind + " job makes no rendition named \"" + name + "\"",
-            req.path);
+            errc::invalid_parameter,
+            "a " + j->kind + " job makes no rendition named \"" + name + "\"", req.path);
     auto writer = a.blobs.begin_write(a.limits.media_max_output);
     if (!writer) co_return problem_response(writer.error(), req.path);
     for (;;) {
@@ -194,13 +193,16 @@ awaitable<response> upload(app& a, request& req) {
         return *info;
     });
     if (!staged) co_return problem_response(staged.error(), req.path);
-    co_return json_response(201, {{"name", name}, {"sha256", staged->sha256}, {"size", staged->size}});
+    co_return json_response(201,
+                            {{"name", name}, {"sha256", staged->sha256}, {"size", staged->size}});
 }
 
 // One entry of a completion's "renditions".
 result<storage::output_record> output_of(const json& o) {
-    if (!o.is_object()) return make_error(errc::invalid_parameter, "each rendition must be an object");
-    if (auto known = only_fields(o, {"name", "content_type", "width", "height", "duration", "recipe"});
+    if (!o.is_object())
+        return make_error(errc::invalid_parameter, "each rendition must be an object");
+    if (auto known =
+            only_fields(o, {"name", "content_type", "width", "height", "duration", "recipe"});
         !known)
         return known.error();
     storage::output_record r;
@@ -211,10 +213,11 @@ result<storage::output_record> output_of(const json& o) {
     if (!type) return type.error();
     if (!recipe) return recipe.error();
     if (!*name || !*type)
-        return make_error(errc::invalid_parameter, "each rendition needs a name and a content_type");
+        return make_error(errc::invalid_parameter,
+                          "each rendition needs a name and a content_type");
     if (!rendition_type(**type))
-        return make_error(errc::invalid_parameter, "content_type " + **type +
-                                                       " is not a type kho makes renditions in");
+        return make_error(errc::invalid_parameter,
+                          "content_type " + **type + " is not a type kho makes renditions in");
     r.name = **name;
     r.content_type = **type;
     r.recipe = recipe->value_or("");
@@ -254,10 +257,10 @@ awaitable<response> complete(app& a, request& req) {
         co_return problem_response(errc::invalid_parameter, "info must be an object", req.path);
     auto list = body->find("renditions");
     if (list == body->end() || !list->is_array() || list->size() > k_max_outputs)
-        co_return problem_response(errc::invalid_parameter,
-                                   "renditions must be an array of at most " +
-                                       std::to_string(k_max_outputs) + " objects",
-                                   req.path);
+        co_return problem_response(
+            errc::invalid_parameter,
+            "renditions must be an array of at most " + std::to_string(k_max_outputs) + " objects",
+            req.path);
     std::vector<storage::output_record> outputs;
     for (const auto& o : *list) {
         auto r = output_of(o);
@@ -270,7 +273,8 @@ awaitable<response> complete(app& a, request& req) {
     if (!done) co_return problem_response(done.error(), req.path);
     json items = json::array();
     for (const auto& r : *done) items.push_back(to_api_json(r));
-    co_return json_response(200, {{"id", id->to_string()}, {"state", "done"}, {"renditions", items}});
+    co_return json_response(200,
+                            {{"id", id->to_string()}, {"state", "done"}, {"renditions", items}});
 }
 
 // At most k_max_error_bytes, cut at a character boundary.
@@ -298,7 +302,8 @@ awaitable<response> fail(app& a, request& req) {
     if (!why) co_return problem_response(why.error(), req.path);
     if (!*why || (*why)->empty())
         co_return problem_response(errc::invalid_parameter,
-                                   "error (a sentence saying what went wrong) is required", req.path);
+                                   "error (a sentence saying what went wrong) is required",
+                                   req.path);
     auto retryable = bool_field(*body, "retryable");
     if (!retryable) co_return problem_response(retryable.error(), req.path);
     auto failed = co_await run_blocking(a, [&] {

@@ -7,8 +7,8 @@
 
 #include <sys/wait.h>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <condition_variable>
 #include <fstream>
@@ -93,10 +93,10 @@ class remote_job {
         auto answer = json::parse(done.out.substr(0, done.out.find('\n')), nullptr, false);
         bool clean_exit = !done.timed_out && WIFEXITED(done.status);
         if (!clean_exit || !answer.is_object() || !answer.value("ok", false)) {
-            std::string why = answer.is_object() && answer.contains("error") &&
-                                      answer["error"].is_string()
-                                  ? answer["error"].get<std::string>()
-                                  : describe_exit(done.status, done.timed_out, limits_.timeout);
+            std::string why =
+                answer.is_object() && answer.contains("error") && answer["error"].is_string()
+                    ? answer["error"].get<std::string>()
+                    : describe_exit(done.status, done.timed_out, limits_.timeout);
             // Exit status 2: the decoder refused the file; running it again changes nothing.
             return fail(why, !(clean_exit && WEXITSTATUS(done.status) == 2));
         }
@@ -169,8 +169,9 @@ class remote_job {
             auto now = steady::now();
             if (status == 200) last_ok = now;
             if (lease_gone(status) || now - last_ok >= lease_period_) {
-                spdlog::warn("job {}: the lease is lost ({}); abandoning the job", id_,
-                             status ? "HTTP " + std::to_string(status) : "no heartbeat got through");
+                spdlog::warn(
+                    "job {}: the lease is lost ({}); abandoning the job", id_,
+                    status ? "HTTP " + std::to_string(status) : "no heartbeat got through");
                 lost_ = true;
                 children_.kill_all();
                 return;
@@ -301,7 +302,8 @@ class remote_job {
                     spdlog::info("job {}: done, {} renditions", id_, body["renditions"].size());
                     return remote_job_outcome::done;
                 }
-                if (r.status == 409 && attempt > 0 && r.body.find("under way") != std::string::npos) {
+                if (r.status == 409 && attempt > 0 &&
+                    r.body.find("under way") != std::string::npos) {
                     pause(attempt);
                     continue;
                 }
@@ -321,11 +323,12 @@ class remote_job {
     remote_job_outcome fail(const std::string& why, bool retryable) {
         spdlog::warn("job {}: failed{}: {}", id_, retryable ? "" : " for good", why);
         try {
-            auto r = client_.request(
-                "POST", target("fail"), headers({{"Content-Type", "application/json"}}),
-                json{{"error", why}, {"retryable", retryable}}.dump(-1, ' ', false,
-                                                                    json::error_handler_t::replace));
-            if (r.status != 200) spdlog::warn("job {}: the failure was not recorded: {}", id_, detail_of(r));
+            auto r = client_.request("POST", target("fail"),
+                                     headers({{"Content-Type", "application/json"}}),
+                                     json{{"error", why}, {"retryable", retryable}}.dump(
+                                         -1, ' ', false, json::error_handler_t::replace));
+            if (r.status != 200)
+                spdlog::warn("job {}: the failure was not recorded: {}", id_, detail_of(r));
         } catch (const cli::transport_error& e) {
             spdlog::warn("job {}: the failure was not recorded: {}", id_, e.what());
         }

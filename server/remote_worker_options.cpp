@@ -18,7 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    while (!s.empty() &&
+           (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
         s.pop_back();
     std::size_t start = 0;
     while (start < s.size() && (s[start] == ' ' || s[start] == '\t')) ++start;

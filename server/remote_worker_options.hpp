@@ -18,15 +18,15 @@
 namespace kho::server {
 
 struct remote_worker_options {
-    std::string server;                 // http://host[:port][/prefix]
-    std::string token;                  // an API token of a worker (or admin) account
-    std::string name;                   // Default: the host name; shown in the job listing
-    std::filesystem::path work_dir;     // Default: a fresh directory under $TMPDIR, removed at exit
-    bool own_work_dir = false;          // work_dir was made by us (remove it at exit)
-    unsigned concurrency = 1;           // Default: 1 job at a time
-    std::chrono::seconds lease{120};    // Default: 120 s lease, renewed every third of it
-    bool once = false;                  // Default: false; take at most one job, then exit
-    std::filesystem::path self;         // this executable, run as each job's sandboxed child
+    std::string server;               // http://host[:port][/prefix]
+    std::string token;                // an API token of a worker (or admin) account
+    std::string name;                 // Default: the host name; shown in the job listing
+    std::filesystem::path work_dir;   // Default: a fresh directory under $TMPDIR, removed at exit
+    bool own_work_dir = false;        // work_dir was made by us (remove it at exit)
+    unsigned concurrency = 1;         // Default: 1 job at a time
+    std::chrono::seconds lease{120};  // Default: 120 s lease, renewed every third of it
+    bool once = false;                // Default: false; take at most one job, then exit
+    std::filesystem::path self;       // this executable, run as each job's sandboxed child
 };
 
 struct remote_parse_outcome {

@@ -47,16 +47,19 @@ fs::path make_jpeg(const temp_dir& dir, int width, int height, const std::string
     auto noise = dir.path() / (name + ".v");
     auto out = dir.path() / (name + ".jpg");
     shell("vips gaussnoise " + noise.string() + " " + std::to_string(width) + " " +
-          std::to_string(height) + " && vips copy " + noise.string() + " " + out.string() + "[Q=85]");
+          std::to_string(height) + " && vips copy " + noise.string() + " " + out.string() +
+          "[Q=85]");
     return out;
 }
 
 // A video long enough (40 s of 720p) that its transcode can be caught midway.
 fs::path make_video(const temp_dir& dir) {
     auto out = dir.path() / "bai-giang.mp4";
-    shell("ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=1280x720:rate=25:duration=40 "
-          "-f lavfi -i sine=frequency=440:duration=40 -c:v libx264 -preset ultrafast -crf 32 "
-          "-c:a aac -shortest " + out.string());
+    shell(
+        "ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=size=1280x720:rate=25:duration=40 "
+        "-f lavfi -i sine=frequency=440:duration=40 -c:v libx264 -preset ultrafast -crf 32 "
+        "-c:a aac -shortest " +
+        out.string());
     return out;
 }
 
@@ -153,8 +156,8 @@ std::string job_path(const json& job, const std::string& tail) {
 json image_outputs() {
     json out = json::array();
     for (const char* name : {"thumb", "preview", "preview_jpeg", "web"})
-        out.push_back({{"name", name}, {"content_type", "image/webp"}, {"width", 320},
-                       {"height", 240}});
+        out.push_back(
+            {{"name", name}, {"content_type", "image/webp"}, {"width", 320}, {"height", 240}});
     return out;
 }
 
@@ -304,7 +307,9 @@ TEST_CASE("two remote workers process a mixed batch exactly once, though one is 
     CHECK(files_named(killed_dir, "job-") == 1);
     worker_process again(worker_options{server.port(),
                                         killed == "remote:may-1/w1" ? token_1 : token_2,
-                                        killed == "remote:may-1/w1" ? "w1" : "w2", killed_dir, 10,
+                                        killed == "remote:may-1/w1" ? "w1" : "w2",
+                                        killed_dir,
+                                        10,
                                         {"--once"}});
     auto again_status = again.wait(30);
     INFO(again.log());
@@ -313,8 +318,7 @@ TEST_CASE("two remote workers process a mixed batch exactly once, though one is 
     CHECK(files_named(killed_dir, "job-") == 0);
 }
 
-TEST_CASE("worker API: leases, conflicts and malformed requests",
-          "[integration][remote]") {
+TEST_CASE("worker API: leases, conflicts and malformed requests", "[integration][remote]") {
     server_process server(with_args({"--media-concurrency", "0"}));
     http_client c(server.port());
     auto token = worker_token(c, "may-1");
@@ -339,7 +343,8 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
     CHECK(job["lease"].get<std::string>().size() == 32);
     CHECK(job["limits"]["max_pixels"] == 100'000'000);
     CHECK(job["limits"]["timeout_seconds"] == 900);
-    CHECK(job["renditions"] == json(std::vector<std::string>{"thumb", "preview", "preview_jpeg", "web"}));
+    CHECK(job["renditions"] ==
+          json(std::vector<std::string>{"thumb", "preview", "preview_jpeg", "web"}));
     // The admin listing shows who holds it (without the lease).
     CHECK(job_of(c, asset)["worker"] == "remote:may-1/gpu-1");
     CHECK(c.request("POST", "/api/v1/worker/jobs/claim", bearer(other),
@@ -353,8 +358,9 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
                       "conflict");
         check_problem(c.request("GET", job_path(job, "input"), leased(token, wrong)), 409,
                       "conflict");
-        check_problem(c.request("PUT", job_path(job, "renditions/thumb"), leased(token, wrong), "x"),
-                      409, "conflict");
+        check_problem(
+            c.request("PUT", job_path(job, "renditions/thumb"), leased(token, wrong), "x"), 409,
+            "conflict");
         check_problem(c.request("POST", job_path(job, "complete"), leased(token, wrong),
                                 json{{"renditions", json::array()}}.dump()),
                       409, "conflict");
@@ -368,15 +374,15 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
                       "conflict");
         check_problem(c.request("POST", job_path(job, "heartbeat"), bearer(token)), 400,
                       "bad_request");
-        check_problem(c.request("GET", job_path(job, "input"),
-                                bearer(token, {{"Kho-Lease", "not-a-lease"}})),
-                      400, "bad_request");
+        check_problem(
+            c.request("GET", job_path(job, "input"), bearer(token, {{"Kho-Lease", "not-a-lease"}})),
+            400, "bad_request");
         check_problem(c.request("POST", "/api/v1/worker/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/heartbeat",
                                 leased(token, job)),
                       404, "not_found");
-        check_problem(c.request("POST", "/api/v1/worker/jobs/khong-phai/heartbeat",
-                                leased(token, job)),
-                      404, "not_found");
+        check_problem(
+            c.request("POST", "/api/v1/worker/jobs/khong-phai/heartbeat", leased(token, job)), 404,
+            "not_found");
         // The lease holder is unaffected.
         CHECK(c.request("POST", job_path(job, "heartbeat"), leased(token, job)).status == 200);
     }
@@ -391,7 +397,8 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
         check_problem(claim_with(R"({})"), 400, "invalid_parameter");
         check_problem(claim_with(R"({"worker": 7})"), 400, "invalid_parameter");
         check_problem(claim_with(R"({"worker": "có dấu"})"), 400, "invalid_parameter");
-        check_problem(claim_with(R"({"worker": "w", "lease_seconds": 5})"), 400, "invalid_parameter");
+        check_problem(claim_with(R"({"worker": "w", "lease_seconds": 5})"), 400,
+                      "invalid_parameter");
         check_problem(claim_with(R"({"worker": "w", "lease_seconds": 1e9})"), 400,
                       "invalid_parameter");
         check_problem(claim_with(R"({"worker": "w", "lease_seconds": "60"})"), 400,
@@ -400,9 +407,9 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
         check_problem(c.request("POST", job_path(job, "heartbeat"), leased(token, job),
                                 R"({"lease_seconds": 99999})"),
                       400, "invalid_parameter");
-        check_problem(c.request("PUT", job_path(job, "renditions/video_720p"), leased(token, job),
-                                "x"),
-                      400, "invalid_parameter");
+        check_problem(
+            c.request("PUT", job_path(job, "renditions/video_720p"), leased(token, job), "x"), 400,
+            "invalid_parameter");
         check_problem(c.request("PUT", job_path(job, "renditions/thumb"), leased(token, job), ""),
                       422, "unprocessable");
         auto complete_with = [&](const std::string& body) {
@@ -416,12 +423,14 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
         check_problem(
             complete_with(R"({"renditions": [{"name": "thumb", "content_type": "text/html"}]})"),
             400, "invalid_parameter");
-        check_problem(complete_with(
-                          R"({"renditions": [{"name": "thumb", "content_type": "image/webp", "width": -1}]})"),
-                      400, "invalid_parameter");
-        check_problem(complete_with(
-                          R"({"renditions": [{"name": "thumb", "content_type": "image/webp", "duration": "1"}]})"),
-                      400, "invalid_parameter");
+        check_problem(
+            complete_with(
+                R"({"renditions": [{"name": "thumb", "content_type": "image/webp", "width": -1}]})"),
+            400, "invalid_parameter");
+        check_problem(
+            complete_with(
+                R"({"renditions": [{"name": "thumb", "content_type": "image/webp", "duration": "1"}]})"),
+            400, "invalid_parameter");
         check_problem(complete_with(R"({"info": [], "renditions": []})"), 400, "invalid_parameter");
         check_problem(complete_with(R"({"renditions": [], "x": 1})"), 400, "invalid_parameter");
         // Well-formed, but not what was uploaded.
@@ -442,7 +451,8 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
         REQUIRE(input.status == 200);
         CHECK(input.body == original);
         CHECK(input.header("ETag") == "\"" + sha256_hex(original) + "\"");
-        auto part = c.request("GET", job_path(job, "input"), leased(token, job, {{"Range", "bytes=8-15"}}));
+        auto part =
+            c.request("GET", job_path(job, "input"), leased(token, job, {{"Range", "bytes=8-15"}}));
         CHECK(part.status == 206);
         CHECK(part.body == original.substr(8, 8));
         auto beat = c.request("POST", job_path(job, "heartbeat"), leased(token, job),
@@ -454,9 +464,9 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
         upload_outputs(c, token, job, "đầu ra");
         // Nothing is visible before the completion.
         CHECK(version_of(c, asset)["renditions"][0]["state"] == "running");
-        auto body = json{{"info", {{"width", 640}, {"height", 480}}},
-                         {"renditions", image_outputs()}}
-                        .dump();
+        auto body =
+            json{{"info", {{"width", 640}, {"height", 480}}}, {"renditions", image_outputs()}}
+                .dump();
         auto done = c.request("POST", job_path(job, "complete"), leased(token, job), body);
         INFO(done.body);
         REQUIRE(done.status == 200);
@@ -490,12 +500,14 @@ TEST_CASE("worker API: leases, conflicts and malformed requests",
     }
 
     SECTION("a failure is recorded with its reason") {
-        auto failed = c.request("POST", job_path(job, "fail"), leased(token, job),
-                                json{{"error", "libvips: không đọc được"}, {"retryable", false}}.dump());
+        auto failed =
+            c.request("POST", job_path(job, "fail"), leased(token, job),
+                      json{{"error", "libvips: không đọc được"}, {"retryable", false}}.dump());
         REQUIRE(failed.status == 200);
         CHECK(json_of(failed)["state"] == "failed");
         CHECK(json_of(failed)["error"] == "libvips: không đọc được");
-        check_problem(c.request("GET", job_path(job, "input"), leased(token, job)), 409, "conflict");
+        check_problem(c.request("GET", job_path(job, "input"), leased(token, job)), 409,
+                      "conflict");
     }
 }
 
@@ -504,23 +516,23 @@ TEST_CASE("a worker account may do media work and nothing else", "[integration][
     http_client c(server.port());
     auto token = worker_token(c, "may-1");
     auto asset = upload(c, fake_png(3), "image/png");
-    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/api/v1/assets"},
-             {"GET", "/api/v1/catalog"},
-             {"GET", "/api/v1/published"},
-             {"GET", "/api/v1/users"},
-             {"GET", "/api/v1/units"},
-             {"GET", "/api/v1/reviews"},
-             {"GET", "/api/v1/jobs"},
-             {"GET", "/api/v1/audit"},
-             {"GET", "/api/v1/reports/downloads"},
-             {"GET", "/api/v1/reports/coverage"},
-             {"POST", "/api/v1/admin/gc"}}) {
+    for (const auto& [method, target] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/api/v1/assets"},
+                                                          {"GET", "/api/v1/catalog"},
+                                                          {"GET", "/api/v1/published"},
+                                                          {"GET", "/api/v1/users"},
+                                                          {"GET", "/api/v1/units"},
+                                                          {"GET", "/api/v1/reviews"},
+                                                          {"GET", "/api/v1/jobs"},
+                                                          {"GET", "/api/v1/audit"},
+                                                          {"GET", "/api/v1/reports/downloads"},
+                                                          {"GET", "/api/v1/reports/coverage"},
+                                                          {"POST", "/api/v1/admin/gc"}}) {
         INFO(method << " " << target);
         check_problem(c.request(method, target, bearer(token)), 403, "forbidden");
     }
-    check_problem(c.request("POST", "/api/v1/assets", bearer(token, {{"Content-Type", "image/png"}}),
-                            fake_png(4)),
+    check_problem(c.request("POST", "/api/v1/assets",
+                            bearer(token, {{"Content-Type", "image/png"}}), fake_png(4)),
                   403, "forbidden");
     // An asset does not exist for it, even one it has a job for.
     check_problem(c.request("GET", "/api/v1/assets/" + asset, bearer(token)), 404, "not_found");
