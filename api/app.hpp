@@ -32,6 +32,7 @@ class comment_store;
 class job_queue;
 class press_kit_store;
 class link_keys;
+class remote_jobs;
 class share_link_store;
 class token_store;
 class unit_store;
@@ -67,6 +68,16 @@ struct api_limits {
     bool redirect_downloads = false;
     // Default: 300 s. Lifetime of those URLs.
     std::chrono::seconds presign_expiry{300};
+    // The media limits of the server's local workers (server/media_supervisor),
+    // handed to remote workers with each job so that they apply the same.
+    // Default: 100 000 000 pixels per image.
+    std::uint64_t media_max_pixels = 100'000'000;
+    // Default: 900 s wall clock per job.
+    std::chrono::seconds media_timeout{900};
+    // Default: 4 GiB address space per worker process.
+    std::uint64_t media_max_memory = 4ull << 30;
+    // Default: 8 GiB per output file; also the largest rendition upload.
+    std::uint64_t media_max_output = 8ull << 30;
 };
 
 struct app {
@@ -92,6 +103,9 @@ struct app {
     // Online backup into a directory of this machine (wired by the server,
     // which owns the database).
     std::function<result<storage::backup_report>(const std::filesystem::path&)> backup;
+    // Media jobs leased to remote workers (wired by the server; null: the
+    // /api/v1/worker routes answer 503).
+    storage::remote_jobs* remote = nullptr;
     std::atomic<bool> ready{false};
     std::atomic<bool> stopping{false};
     // Threads that stream a remote store's objects into responses (reads

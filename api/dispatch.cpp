@@ -98,6 +98,8 @@ std::uint64_t limit_for(const app& a, body_kind kind) {
             return a.limits.max_json_bytes;
         case body_kind::document:
             return a.limits.max_document_bytes;
+        case body_kind::rendition:
+            return a.limits.media_max_output;
         case body_kind::none:
             return 64 * 1024;
     }

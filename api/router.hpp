@@ -19,7 +19,9 @@ struct app;
 
 using handler = std::function<boost::asio::awaitable<response>(app&, request&)>;
 
-enum class body_kind { none, json, upload, document };
+// upload: an original (max_upload_bytes); rendition: a remote worker's
+// output (media_max_output).
+enum class body_kind { none, json, upload, document, rendition };
 
 struct route {
     std::string method;   // GET routes also answer HEAD

@@ -13,6 +13,7 @@
 #include "api/uploads_handler.hpp"
 #include "api/units_handler.hpp"
 #include "api/users_handler.hpp"
+#include "api/worker_jobs_handler.hpp"
 
 namespace kho::api {
 
@@ -32,6 +33,7 @@ router make_router() {
     add_report_routes(r);
     add_press_kit_routes(r);
     add_share_link_routes(r);
+    add_worker_job_routes(r);
     return r;
 }
 

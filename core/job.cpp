@@ -96,6 +96,11 @@ result<job> decode_job_record(std::string_view bytes) {
 }
 
 json to_api_json(const job& j) {
+    // Who holds a running job, for admins watching remote workers: a remote
+    // lease's name ends with "#<lease token>", which is nobody's business.
+    json holder = nullptr;
+    if (j.state == job_state::running && !j.worker.empty())
+        holder = j.worker.substr(0, j.worker.find('#'));
     return json{{"id", j.id.to_string()},
                 {"asset_id", j.asset_id.to_string()},
                 {"version", j.version},
@@ -103,6 +108,7 @@ json to_api_json(const job& j) {
                 {"state", std::string(to_string(j.state))},
                 {"attempts", j.attempts},
                 {"max_attempts", j.max_attempts},
+                {"worker", std::move(holder)},
                 {"error", j.error.empty() ? json(nullptr) : json(j.error)},
                 {"not_before", j.state == job_state::pending && j.not_before
                                    ? json(format_rfc3339(j.not_before))

@@ -30,6 +30,28 @@ bool has_approved_version(const asset_facts& a) {
     return false;
 }
 
+// Actions on one asset, upload or press kit, where a caller who may not act
+// must not learn that the resource exists either.
+bool about_one_resource(action what) {
+    switch (what) {
+        case action::asset_read:
+        case action::asset_update:
+        case action::asset_trash:
+        case action::asset_restore:
+        case action::asset_purge:
+        case action::version_create:
+        case action::version_read:
+        case action::version_transition:
+        case action::comment_read:
+        case action::comment_write:
+        case action::upload_access:
+        case action::press_kit_read:
+            return true;
+        default:
+            return false;
+    }
+}
+
 access transition(const actor& who, const asset_facts& a, const version_facts& v,
                   workflow_action t) {
     bool may = false;
@@ -98,6 +120,7 @@ std::string_view to_string(action a) noexcept {
         case action::press_kit_manage: return "press_kit_manage";
         case action::press_kit_read: return "press_kit_read";
         case action::share_link_manage: return "share_link_manage";
+        case action::media_work: return "media_work";
     }
     return "unknown";
 }
@@ -119,6 +142,8 @@ bool can_see_version(const actor& who, const asset_facts& a, const version_facts
         case role::admin:
         case role::reviewer:
             return true;
+        case role::worker:
+            return false;  // a machine account reads originals only through its jobs
     }
     return false;
 }
@@ -126,6 +151,14 @@ bool can_see_version(const actor& who, const asset_facts& a, const version_facts
 access authorize(const actor& who, action what, const resource& on) {
     if (who.must_change_password && what != action::self) return access::password_change_required;
     const bool admin = who.role == role::admin;
+    // A worker account (kho-worker on another machine) holds a long-lived
+    // token on a machine that decodes untrusted files: it may do its media
+    // work and look after its own credentials, and nothing else, so a stolen
+    // worker token reads no catalogue, unit tree, kit or report.
+    if (who.role == role::worker) {
+        if (what == action::self || what == action::media_work) return access::allow;
+        return about_one_resource(what) ? access::not_found : access::forbidden;
+    }
     switch (what) {
         case action::self:
         case action::asset_list:
@@ -142,6 +175,7 @@ access authorize(const actor& who, action what, const resource& on) {
         case action::unit_admin:
         case action::audit_read:
         case action::maintenance:
+        case action::media_work:
             return admin ? access::allow : access::forbidden;
         case action::upload_access:
             return admin || on.owner == who.id ? access::allow : access::not_found;

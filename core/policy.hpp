@@ -58,6 +58,8 @@ enum class action {
     press_kit_manage,  // create, edit and delete press kits; list all of them
     press_kit_read,    // one press kit and its ZIP (resource.kit)
     share_link_manage, // create, list and revoke share links
+    // Remote media workers.
+    media_work,  // claim media jobs, read their originals, deliver renditions
 };
 
 std::string_view to_string(action a) noexcept;

@@ -18,13 +18,15 @@ std::string_view to_string(role r) noexcept {
             return "unit_member";
         case role::journalist:
             return "journalist";
+        case role::worker:
+            return "worker";
     }
     return "unit_member";
 }
 
 const std::vector<role>& all_roles() {
     static const std::vector<role> all{role::admin, role::reviewer, role::designer,
-                                       role::unit_member, role::journalist};
+                                       role::unit_member, role::journalist, role::worker};
     return all;
 }
 
@@ -33,7 +35,7 @@ result<role> parse_role(std::string_view s) {
         if (to_string(r) == s) return r;
     return make_error(errc::invalid_parameter,
                       "unknown role \"" + std::string(s) +
-                          "\"; expected admin, reviewer, designer, unit_member or journalist");
+                          "\"; expected admin, reviewer, designer, unit_member, journalist or worker");
 }
 
 result<std::string> normalize_username(std::string_view s) {

@@ -12,7 +12,10 @@
 
 namespace kho {
 
-enum class role { admin, reviewer, designer, unit_member, journalist };
+// `worker`: a machine account for remote media workers (kho-worker
+// --server); it may take and finish media jobs and manage its own
+// credentials, nothing else.
+enum class role { admin, reviewer, designer, unit_member, journalist, worker };
 
 std::string_view to_string(role r) noexcept;
 result<role> parse_role(std::string_view s);

@@ -24,6 +24,7 @@
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
 #include "storage/recovery.hpp"
+#include "storage/remote_jobs.hpp"
 #include "storage/token_store.hpp"
 #include "storage/unit_store.hpp"
 #include "storage/upload_store.hpp"
@@ -152,6 +153,12 @@ int main(int argc, char** argv) {
     app.limits.upload_expiry = cfg.upload_expiry;
     app.limits.max_incomplete_uploads = cfg.max_incomplete_uploads;
     app.limits.max_incomplete_bytes = cfg.max_incomplete_bytes;
+    app.limits.media_max_pixels = cfg.media_max_pixels;
+    app.limits.media_timeout = cfg.media_timeout;
+    app.limits.media_max_memory = cfg.media_max_memory;
+    // Remote workers (kho-worker --server) lease jobs over the API.
+    storage::remote_jobs remote_jobs(jobs, assets);
+    app.remote = &remote_jobs;
     auto router = api::make_router();
     const auto web_root = cfg.web_root.value_or(server::default_web_root());
     if (auto ui = server::web_ui::load(web_root)) {
@@ -202,7 +209,10 @@ int main(int argc, char** argv) {
                                    : std::filesystem::read_symlink("/proc/self/exe").parent_path() /
                                          "kho-worker";
     server::media_supervisor supervisor(jobs, assets, **blobs, media);
-    if (media.concurrency > 0) supervisor.start();
+    if (media.concurrency > 0)
+        supervisor.start();
+    else  // no local slot will: put back what a crash left running locally
+        jobs.requeue_running();
     // Counting unreferenced blobs reads the whole blob directory: in the
     // background, so that a large store does not delay readiness.
     boost::asio::post(blocking, [&] {

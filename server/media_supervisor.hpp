@@ -3,17 +3,18 @@
 // taking the next job from the queue and running `kho-worker` on it in a
 // child process with resource limits (address space, CPU time, file size,
 // descriptors), a wall-clock deadline, no inherited descriptors and, where
-// the kernel allows it, no network. The child's outputs become renditions;
+// the kernel allows it, no network (server/sandboxed_run.hpp, shared with
+// remote workers). The child's outputs become renditions;
 // its failure fails only its job.
 
 #include "core/job.hpp"
+#include "server/sandboxed_run.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,11 +53,7 @@ class media_supervisor {
     void wake();
 
   private:
-    struct outcome {
-        int status = 0;  // waitpid status
-        bool timed_out = false;
-        std::string out, err;
-    };
+    using outcome = sandbox_outcome;
     void slot();
     void run(const job& j);
     outcome spawn(const std::vector<std::string>& args);
@@ -71,7 +68,7 @@ class media_supervisor {
     std::condition_variable cv_;
     bool stopping_ = false;
     std::uint64_t wakeups_ = 0;
-    std::set<int> children_;  // pids of running workers
+    child_registry children_;  // running workers, killed by stop()
     std::vector<std::thread> threads_;
 };
 

@@ -3,6 +3,10 @@
 // job and nothing else. The server (server/media_supervisor.cpp) starts it
 // with resource limits, a deadline and no inherited descriptors.
 //
+// With --server it is a remote worker instead (server/remote_worker.hpp):
+// it takes jobs from a kho server over the API and runs itself, as below,
+// in the same sandbox for each.
+//
 //   kho-worker --kind image --input BLOB --type MIME --out DIR [--max-pixels N]
 //              [--recipes thumb,preview]   (images; default: every recipe)
 //              [--deadline SECONDS]         (audio and video decoding; default 900)
@@ -18,6 +22,7 @@
 #include "media/image_renditions.hpp"
 #include "media/video_renditions.hpp"
 #include "media/vips_runtime.hpp"
+#include "server/remote_worker.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -69,6 +74,11 @@ json files_json(const std::vector<kho::media::produced_file>& files, double dura
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (kho::server::wants_remote_mode(argc, argv)) {
+        auto parsed = kho::server::parse_remote_worker_options(argc, argv);
+        if (!parsed.options) return parsed.exit_code;
+        return kho::server::run_remote_worker(*parsed.options);
+    }
     std::string kind, input, type, out;
     std::uint64_t max_pixels = 100'000'000;
     std::string only;

@@ -133,6 +133,24 @@ result<std::optional<job>> job_queue::claim(const std::string& worker, unix_ms l
     return std::optional<job>{after};
 }
 
+result<job> job_queue::extend_lease(const job& claimed, unix_ms lease_ms) {
+    std::lock_guard lock(mutex_);
+    auto before = load(claimed.id);
+    if (!before) return before.error();
+    if (before->state != job_state::running || before->worker != claimed.worker ||
+        before->attempts != claimed.attempts)
+        return make_error(errc::conflict, "the job's lease was taken over or has ended");
+    auto now = clock_.now();
+    job after = *before;
+    after.lease_until = now + lease_ms;
+    after.updated_at = now;
+    rocksdb::WriteBatch batch;
+    put(batch, &*before, after);
+    auto s = db_.handles().db->Write(sync_write(), &batch);
+    if (!s.ok()) return to_error(s, "extend job lease");
+    return after;
+}
+
 result<void> job_queue::complete(rocksdb::WriteBatch& batch, const job& claimed) {
     std::lock_guard lock(mutex_);
     auto before = load(claimed.id);
@@ -222,6 +240,7 @@ std::size_t job_queue::requeue_running() {
         if (!id) continue;
         auto before = load(*id);
         if (!before) continue;
+        if (std::string_view(before->worker).starts_with(k_remote_worker_prefix)) continue;
         job after = *before;
         // The run that was cut short does not count against the job.
         after.attempts = std::max(0, after.attempts - 1);

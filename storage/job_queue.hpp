@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rocksdb {
@@ -71,6 +72,12 @@ class job_queue {
     // for `lease_ms`. Nothing when none is runnable.
     result<std::optional<job>> claim(const std::string& worker, unix_ms lease_ms);
 
+    // Moves a claimed job's lease end to now + `lease_ms` (a remote
+    // worker's heartbeat). errc::conflict when the caller's lease is gone:
+    // the job was taken over, finished or failed meanwhile. A lease that ran
+    // out but was not reclaimed yet is still the caller's and is renewed.
+    result<job> extend_lease(const job& claimed, unix_ms lease_ms);
+
     // Marks a claimed job done, in the caller's batch (the batch that
     // commits its renditions). errc::conflict when the caller's lease is gone.
     result<void> complete(rocksdb::WriteBatch& batch, const job& claimed);
@@ -80,8 +87,14 @@ class job_queue {
 
     // Running jobs whose lease ended go back to pending. Returns how many.
     std::size_t reclaim_expired();
-    // At start: nothing runs yet, so every running job is pending again.
+    // At start: no local worker runs yet, so every running job held by one
+    // is pending again. Jobs leased by remote workers (worker names starting
+    // with k_remote_worker_prefix) keep their lease: those workers may well
+    // still be at work, and reclaim_expired() takes the job back if not.
     std::size_t requeue_running();
+
+    // How the names of remote workers' leases start ("remote:...").
+    static constexpr std::string_view k_remote_worker_prefix = "remote:";
 
     // An admin's retry of a failed job: pending now, attempts reset.
     // errc::conflict unless it is failed.

@@ -224,7 +224,7 @@ std::vector<zip_entry> make_entries(const std::vector<source>& sources, const fs
         if (s.is_file) {
             const auto path = dir / ("blob-" + std::to_string(n++));
             write_file(path, s.content);
-            e.file = file_segment{open_fd(path), 0, s.content.size()};
+            e.file = file_segment{open_fd(path), 0, s.content.size(), nullptr};
             e.crc32 = zlib_crc(s.content);
         } else {
             e.bytes = s.content;
@@ -291,7 +291,7 @@ std::vector<zip_entry> big_entries(const fs::path& dir) {
     entries[0].name = "trước.txt";
     entries[0].bytes = "before the big one\n";
     entries[1].name = "video/lớn.mp4";
-    entries[1].file = file_segment{open_fd(big_path), 0, big_size};
+    entries[1].file = file_segment{open_fd(big_path), 0, big_size, nullptr};
     entries[1].crc32 = zeros_crc(big_size);
     entries[2].name = "sau.txt";
     entries[2].bytes = "after the big one\n";
@@ -656,7 +656,7 @@ TEST_CASE("zip_archive: plan_zip rejects invalid entries", "[zip]") {
     auto file = [&](std::string name, std::uint64_t offset, std::uint64_t length) {
         zip_entry e;
         e.name = std::move(name);
-        e.file = file_segment{fd, offset, length};
+        e.file = file_segment{fd, offset, length, nullptr};
         return e;
     };
     auto rejected = [](std::vector<zip_entry> entries) {

@@ -2,6 +2,8 @@
 // including attempts to reach another designer's or another unit's material.
 // Letters: A allow, F forbidden (403), N not found (404: existence must not
 // leak), C conflict (409: not from this state), P password change required.
+// The worker role (a remote media worker's machine account) may do media
+// work and look after its own credentials, nothing else.
 
 #include "api/router.hpp"
 #include "core/policy.hpp"
@@ -47,8 +49,10 @@ struct cast {
     actor member_in{"u-member-hn", role::unit_member, hanoi_high_school(), false};
     actor member_out{"u-member-hue", role::unit_member, hue_primary_school(), false};
     actor journalist{"u-press", role::journalist, std::nullopt, false};
+    actor worker{"u-worker", role::worker, std::nullopt, false};
     std::vector<const actor*> all() const {
-        return {&admin, &reviewer, &owner, &other_designer, &member_in, &member_out, &journalist};
+        return {&admin,     &reviewer,   &owner,      &other_designer,
+                &member_in, &member_out, &journalist, &worker};
     }
 };
 
@@ -70,7 +74,7 @@ struct scene {
     }
 };
 
-// 7 groups (actors) of 5 letters (draft, in_review, approved, rejected, archived).
+// 8 groups (actors) of 5 letters (draft, in_review, approved, rejected, archived).
 std::string evaluate(action what, std::optional<workflow_action> step, bool trashed) {
     cast c;
     std::string out;
@@ -94,7 +98,7 @@ struct row {
     action what;
     std::optional<workflow_action> step;
     bool trashed;
-    const char* expected;  // admin reviewer owner other in out press
+    const char* expected;  // admin reviewer owner other in out press worker
 };
 
 }  // namespace
@@ -103,61 +107,63 @@ TEST_CASE("policy: every asset action x role x workflow state", "[policy]") {
     using w = workflow_action;
     const row table[] = {
         // clang-format off
-        //                                                        admin reviewer owner other member-in member-out journalist
-        {"read an asset",      action::asset_read,     {}, false, "AAAAA AAAAA AAAAA NNANN NNANN NNNNN NNANN"},
-        {"read a version",     action::version_read,   {}, false, "AAAAA AAAAA AAAAA NNANN NNANN NNNNN NNANN"},
-        {"edit metadata",      action::asset_update,   {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN"},
-        {"move to the trash",  action::asset_trash,    {}, false, "AAAAA FFFFF AAFAA NNFNN NNFNN NNNNN NNFNN"},
-        {"add a version",      action::version_create, {}, false, "AAAAA FFFFF AAAAA NNFNN NNFNN NNNNN NNFNN"},
-        {"read comments",      action::comment_read,   {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN"},
-        {"write a comment",    action::comment_write,  {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN"},
-        {"submit",             action::version_transition, w::submit,  false, "ACCCC FFFFF ACCCC NNFNN NNFNN NNNNN NNFNN"},
-        {"approve",            action::version_transition, w::approve, false, "CACCC CACCC FFFFF NNFNN NNFNN NNNNN NNFNN"},
-        {"reject",             action::version_transition, w::reject,  false, "CACCC CACCC FFFFF NNFNN NNFNN NNNNN NNFNN"},
-        {"revise",             action::version_transition, w::revise,  false, "CCCAC FFFFF CCCAC NNFNN NNFNN NNNNN NNFNN"},
-        {"archive",            action::version_transition, w::archive, false, "CCACC CCACC FFFFF NNFNN NNFNN NNNNN NNFNN"},
+        //                                                        admin reviewer owner other member-in member-out journalist worker
+        {"read an asset",      action::asset_read,     {}, false, "AAAAA AAAAA AAAAA NNANN NNANN NNNNN NNANN NNNNN"},
+        {"read a version",     action::version_read,   {}, false, "AAAAA AAAAA AAAAA NNANN NNANN NNNNN NNANN NNNNN"},
+        {"edit metadata",      action::asset_update,   {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"move to the trash",  action::asset_trash,    {}, false, "AAAAA FFFFF AAFAA NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"add a version",      action::version_create, {}, false, "AAAAA FFFFF AAAAA NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"read comments",      action::comment_read,   {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"write a comment",    action::comment_write,  {}, false, "AAAAA AAAAA AAAAA NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"submit",             action::version_transition, w::submit,  false, "ACCCC FFFFF ACCCC NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"approve",            action::version_transition, w::approve, false, "CACCC CACCC FFFFF NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"reject",             action::version_transition, w::reject,  false, "CACCC CACCC FFFFF NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"revise",             action::version_transition, w::revise,  false, "CCCAC FFFFF CCCAC NNFNN NNFNN NNNNN NNFNN NNNNN"},
+        {"archive",            action::version_transition, w::archive, false, "CCACC CCACC FFFFF NNFNN NNFNN NNNNN NNFNN NNNNN"},
         // In the trash: only staff and the owner know it exists.
-        {"read trashed",       action::asset_read,     {}, true,  "AAAAA AAAAA AAAAA NNNNN NNNNN NNNNN NNNNN"},
-        {"restore",            action::asset_restore,  {}, true,  "AAAAA FFFFF AAAAA NNNNN NNNNN NNNNN NNNNN"},
-        {"purge",              action::asset_purge,    {}, true,  "AAAAA FFFFF FFFFF NNNNN NNNNN NNNNN NNNNN"},
-        {"approve trashed",    action::version_transition, w::approve, true, "CCCCC CCCCC FFFFF NNNNN NNNNN NNNNN NNNNN"},
+        {"read trashed",       action::asset_read,     {}, true,  "AAAAA AAAAA AAAAA NNNNN NNNNN NNNNN NNNNN NNNNN"},
+        {"restore",            action::asset_restore,  {}, true,  "AAAAA FFFFF AAAAA NNNNN NNNNN NNNNN NNNNN NNNNN"},
+        {"purge",              action::asset_purge,    {}, true,  "AAAAA FFFFF FFFFF NNNNN NNNNN NNNNN NNNNN NNNNN"},
+        {"approve trashed",    action::version_transition, w::approve, true, "CCCCC CCCCC FFFFF NNNNN NNNNN NNNNN NNNNN NNNNN"},
         // clang-format on
     };
     for (const auto& r : table) {
         INFO(r.name << "\n  columns: admin reviewer owner other-designer member-in member-out "
-                       "journalist; states: draft in_review approved rejected archived");
+                       "journalist worker; states: draft in_review approved rejected archived");
         CHECK(evaluate(r.what, r.step, r.trashed) == r.expected);
     }
 }
 
 TEST_CASE("policy: actions that do not depend on one resource", "[policy]") {
     cast c;
-    const std::vector<const actor*> roles = {&c.admin, &c.reviewer, &c.owner, &c.member_in,
-                                             &c.journalist};
+    const std::vector<const actor*> roles = {&c.admin,     &c.reviewer,   &c.owner,
+                                             &c.member_in, &c.journalist, &c.worker};
     auto row_for = [&](action what, const resource& r = {}) {
         std::string out;
         for (const actor* who : roles) out += letter(authorize(*who, what, r));
         return out;
     };
-    // Columns: admin reviewer designer unit_member journalist.
-    CHECK(row_for(action::asset_list) == "AAAAA");
-    CHECK(row_for(action::trash_list) == "AAAFF");
-    CHECK(row_for(action::asset_create) == "AFAFF");
-    CHECK(row_for(action::review_queue) == "AAFFF");
-    CHECK(row_for(action::self) == "AAAAA");
-    CHECK(row_for(action::unit_read) == "AAAAA");
-    CHECK(row_for(action::user_admin) == "AFFFF");
-    CHECK(row_for(action::unit_admin) == "AFFFF");
-    CHECK(row_for(action::audit_read) == "AFFFF");
-    CHECK(row_for(action::maintenance) == "AFFFF");
-    CHECK(row_for(action::usage_report) == "AAFFF");
-    CHECK(row_for(action::press_kit_manage) == "AAFFF");
-    CHECK(row_for(action::share_link_manage) == "AAFFF");
+    // Columns: admin reviewer designer unit_member journalist worker.
+    CHECK(row_for(action::asset_list) == "AAAAAF");
+    CHECK(row_for(action::trash_list) == "AAAFFF");
+    CHECK(row_for(action::asset_create) == "AFAFFF");
+    CHECK(row_for(action::review_queue) == "AAFFFF");
+    CHECK(row_for(action::self) == "AAAAAA");
+    CHECK(row_for(action::unit_read) == "AAAAAF");
+    CHECK(row_for(action::user_admin) == "AFFFFF");
+    CHECK(row_for(action::unit_admin) == "AFFFFF");
+    CHECK(row_for(action::audit_read) == "AFFFFF");
+    CHECK(row_for(action::maintenance) == "AFFFFF");
+    CHECK(row_for(action::usage_report) == "AAFFFF");
+    CHECK(row_for(action::press_kit_manage) == "AAFFFF");
+    CHECK(row_for(action::share_link_manage) == "AAFFFF");
+    CHECK(row_for(action::media_work) == "AFFFFA");
     // Another person's unfinished upload does not exist for you.
     resource someone_elses;
     someone_elses.owner = "u-somebody";
-    CHECK(row_for(action::upload_access, someone_elses) == "ANNNN");
+    CHECK(row_for(action::upload_access, someone_elses) == "ANNNNN");
     for (const actor* who : roles) {
+        if (who->role == role::worker) continue;  // it cannot start one (asset_create)
         resource own;
         own.owner = who->id;
         CHECK(authorize(*who, action::upload_access, own) == kho::access::allow);
@@ -165,12 +171,54 @@ TEST_CASE("policy: actions that do not depend on one resource", "[policy]") {
     // What another unit is offered: staff may look; a member only at their own.
     resource hanoi;
     hanoi.unit = "THPT-CVA";
-    CHECK(row_for(action::published_for_unit, hanoi) == "AAFAF");
+    CHECK(row_for(action::published_for_unit, hanoi) == "AAFAFF");
     resource hue;
     hue.unit = "TH-HUE";
-    CHECK(row_for(action::published_for_unit, hue) == "AAFNF");
+    CHECK(row_for(action::published_for_unit, hue) == "AAFNFF");
     // An asset action without the asset: nothing to find.
-    CHECK(row_for(action::asset_read) == "NNNNN");
+    CHECK(row_for(action::asset_read) == "NNNNNN");
+}
+
+TEST_CASE("policy: a worker account may do media work and nothing else", "[policy]") {
+    cast c;
+    const action every[] = {
+        action::asset_list,         action::trash_list,       action::asset_read,
+        action::asset_create,       action::asset_update,     action::asset_trash,
+        action::asset_restore,      action::asset_purge,      action::version_create,
+        action::version_read,       action::version_transition, action::comment_read,
+        action::comment_write,      action::review_queue,     action::published_for_unit,
+        action::upload_access,      action::self,             action::user_admin,
+        action::unit_read,          action::unit_admin,       action::audit_read,
+        action::maintenance,        action::usage_report,     action::press_kit_manage,
+        action::press_kit_read,     action::share_link_manage, action::media_work,
+    };
+    // Whatever the resource: a published asset for everyone, its own upload,
+    // a released press kit, its own unit.
+    scene s(version_state::approved, false);
+    s.version.audience.all_units = true;
+    s.asset.versions = {s.version};
+    kho::press_kit_facts released{};
+    resource everything{&s.asset, &s.version, workflow_action::archive, c.worker.id, now, "THPT-CVA",
+                        &released};
+    for (auto what : every) {
+        INFO(to_string(what));
+        auto answer = authorize(c.worker, what, everything);
+        if (what == action::media_work || what == action::self)
+            CHECK(answer == kho::access::allow);
+        else
+            CHECK(answer != kho::access::allow);
+        // Nor without the resource.
+        if (what != action::media_work && what != action::self)
+            CHECK(authorize(c.worker, what) != kho::access::allow);
+    }
+    // Where others learn nothing of a resource they may not see, neither does a worker.
+    CHECK(authorize(c.worker, action::asset_read, everything) == kho::access::not_found);
+    CHECK(authorize(c.worker, action::press_kit_read, everything) == kho::access::not_found);
+    CHECK(authorize(c.worker, action::asset_list) == kho::access::forbidden);
+    // Only admins besides: media work is not for the other roles.
+    for (const actor* who : c.all())
+        if (who->role != role::admin && who->role != role::worker)
+            CHECK(authorize(*who, action::media_work) == kho::access::forbidden);
 }
 
 TEST_CASE("policy: nobody decides on their own work", "[policy]") {
@@ -368,6 +416,12 @@ TEST_CASE("policy: every endpoint answers to a policy action", "[policy]") {
         {"GET /api/v1/share-links", "share_link_manage"},
         {"DELETE /api/v1/share-links/{id}", "share_link_manage"},
         {"POST /api/v1/admin/link-keys/rotate", "maintenance"},
+        {"POST /api/v1/worker/jobs/claim", "media_work"},
+        {"POST /api/v1/worker/jobs/{id}/heartbeat", "media_work (+ the job's lease)"},
+        {"GET /api/v1/worker/jobs/{id}/input", "media_work (+ the job's lease)"},
+        {"PUT /api/v1/worker/jobs/{id}/renditions/{name}", "media_work (+ the job's lease)"},
+        {"POST /api/v1/worker/jobs/{id}/complete", "media_work (+ the job's lease)"},
+        {"POST /api/v1/worker/jobs/{id}/fail", "media_work (+ the job's lease)"},
     };
     auto r = api::make_router();
     std::set<std::string> routed;
@@ -409,4 +463,8 @@ TEST_CASE("policy: a press kit is out from its embargo until its expiry", "[poli
     CHECK(row_at(1'000'000, nullptr) == "AANNN");
     kho::press_kit_facts open_ended{};
     CHECK(row_at(0, &open_ended) == "AAAAA");
+    // A worker account never meets a kit.
+    resource out_now;
+    out_now.kit = &open_ended;
+    CHECK(authorize(c.worker, action::press_kit_read, out_now) == kho::access::not_found);
 }

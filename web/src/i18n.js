@@ -83,6 +83,7 @@ register({
     'role.designer': 'Thiết kế',
     'role.unit_member': 'Thành viên đơn vị',
     'role.journalist': 'Nhà báo',
+    'role.worker': 'Máy xử lý media',
   },
   en: {
     'app.name': 'Communication materials repository',
@@ -138,5 +139,6 @@ register({
     'role.designer': 'Designer',
     'role.unit_member': 'Unit member',
     'role.journalist': 'Journalist',
+    'role.worker': 'Media worker',
   },
 });

@@ -181,7 +181,7 @@ register({
   },
 });
 
-const ROLES = ['admin', 'reviewer', 'designer', 'unit_member', 'journalist'];
+const ROLES = ['admin', 'reviewer', 'designer', 'unit_member', 'journalist', 'worker'];
 const LEVELS = ['preschool', 'primary', 'lower_secondary', 'upper_secondary', 'continuing', 'vocational', 'higher'];
 // The 34 provincial-level units since 1 July 2025 (6 cities, then 28 provinces).
 const PROVINCES = [
