@@ -617,7 +617,14 @@ awaitable<response> patch(app& a, request& req) {
 awaitable<response> terminate(app& a, request& req) {
     if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
     auto r = load(a, req, req.path_params.at(0));
-    if (!r) co_return tus_problem(r.error(), req);
+    if (!r) {
+        // The same caller terminated it moments ago (a retried DELETE
+        // whose first answer was lost): done, as DELETE is idempotent.
+        auto id = ulid::parse(req.path_params.at(0));
+        if (r.error().code == errc::not_found && id && a.uploads.terminated_by(*id, req.principal->id))
+            co_return no_content();
+        co_return tus_problem(r.error(), req);
+    }
     if (auto c = co_await claim_upload(a, req, *r, r->offset); !c) {
         // A stale writer committed more meanwhile: terminate anyway.
         if (c.error().code != errc::conflict || !a.uploads.claim(r->id))
@@ -626,6 +633,7 @@ awaitable<response> terminate(app& a, request& req) {
     auto removed = co_await run_blocking(a, [&] { return a.uploads.remove(r->id); });
     a.uploads.release(r->id);
     if (!removed) co_return tus_problem(removed.error(), req);
+    a.uploads.note_terminated(r->id, req.principal->id);
     co_return no_content();
 }
 

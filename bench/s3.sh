@@ -7,9 +7,11 @@
 #   2. download of kho's stored object to a file in the work dir: curl from
 #      GET /api/v1/assets/{id}/original (--downloads proxy)  vs  aws s3 cp s3://… FILE
 #      vs  s3cmd get   (all three read the same object and write to the same disk)
-#   3. kho restarted with --downloads redirect: the time to the 302 of N GETs in a row, each
+#   3. a 100 kB file fetched through kho (proxied from RGW) under wrk -c64; then kho restarted
+#      with --downloads redirect: the time to the 302 of N GETs in a row, each
 #      kind on its own kept-alive connection (python3 http.client), against HEAD (proxied)
-#      and a conditional GET answered 304 for the same file: what the redirect adds
+#      and a conditional GET answered 304 for the same file (what the redirect adds), and
+#      302s/s under wrk -c64 (each one a presigned URL and a usage event)
 # Targets: kho >= 0.8x each tool's throughput; redirect p95 time to the 302 <= 5 ms.
 # Shown too, not targets: one plain SigV4 PUT and GET straight to RGW with curl (what one
 # connection gets), a download through the redirect (curl -L), and the CPU seconds of the
@@ -20,8 +22,9 @@
 #        --s3-max-connections; default: kho's own), S3_PORT=7680 MON_PORT=3500 OSD_PORT_MIN=7000
 #        (this RGW's ports; the tests use 7580/3400/6900), BENCH_MAX_LOAD=off (else wait, up to
 #        BENCH_LOAD_WAIT_S=900, for the 1-minute load average to fall below it before timing))
-# Needs the Debian packages ceph-mon ceph-osd radosgw awscli s3cmd curl python3 (all installed
-# by scripts/install-deps.sh). Prints a table with kho ÷ tool ratios and targets; exits 0.
+# Needs the Debian packages ceph-mon ceph-osd radosgw awscli s3cmd curl python3, and wrk for
+# the requests/s rows (scripts/install-deps.sh installs them all).
+# Prints a table with kho ÷ tool ratios and the targets; exits 0.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -268,12 +271,27 @@ for ((i = 1; i <= RUNS; i++)); do
     timed down_curl curl -fsS "${SIGV4[@]}" -o "$DL" "$S3_ENDPOINT/kho/$KEY"; check_download "curl"
 done
 
+# --- small files, many at once: thumbnails, players and HEAD stay proxied in either mode -----
+# wrk counts a 4xx or 5xx (not a 302) as an error; any error or socket error fails the run.
+rps() {  # wrk args... -> requests/s, or "-" without wrk
+    local out
+    command -v wrk >/dev/null || { echo -; return 0; }
+    out=$(wrk -t2 -c64 -d10s "$@")
+    if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "$out" >&2; die "wrk saw errors"; fi
+    awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out"
+}
+upload "$SMALL" "b%E1%BA%A3ng%20tin.bin"   # "bảng tin.bin": the presigned URL carries the name
+SMALL_ID=$(uploaded_id) SMALL_SHA=$(uploaded_sha)
+SMALL_PATH="/api/v1/assets/$SMALL_ID/original"
+echo "100 kB file through kho (proxy): wrk -t2 -c64 -d10s ..." >&2
+RPS_PROXY=$(rps -H "$AUTH" "$URL$SMALL_PATH")
+
 # --- 3. redirect mode -----------------------------------------------------------------------------
 echo "restarting kho-server with --downloads redirect ..." >&2
 stop_kho
 start_kho_s3 redirect
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H "$AUTH" "$URL/api/v1/assets/$BIG_ID/original")
-[[ "$code" == 302 ]] || die "GET …/original answered $code in redirect mode, not 302"
+[[ "$code" == 302 ]] || die "GET .../original answered $code in redirect mode, not 302"
 # curl -L sends the Authorization header only to kho (not to another host or port), and the
 # store's URL carries its own signature.
 kho_redirect_download() { curl -fsSL -o "$DL" -H "$AUTH" "$URL/api/v1/assets/$BIG_ID/original"; }
@@ -282,14 +300,12 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 LOAD_AFTER_TRANSFERS=$(cut -d' ' -f1-3 /proc/loadavg)
 
-upload "$SMALL" "b%E1%BA%A3ng%20tin.bin"   # "bảng tin.bin": the presigned URL carries the name
-SMALL_ID=$(uploaded_id) SMALL_SHA=$(uploaded_sha)
 # The presigned URL must give the same bytes.
-got=$(curl -fsSL -H "$AUTH" "$URL/api/v1/assets/$SMALL_ID/original" | sha256sum | cut -d' ' -f1)
+got=$(curl -fsSL -H "$AUTH" "$URL$SMALL_PATH" | sha256sum | cut -d' ' -f1)
 [[ "$got" == "$SMALL_SHA" ]] || die "the redirect of the small file led to other bytes ($got)"
 
 echo "redirect latency: $REDIRECT_N requests of each kind (after 100 warm-up), interleaved ..." >&2
-python3 - "$URL" "$BENCH_TOKEN" "/api/v1/assets/$SMALL_ID/original" "$SMALL_SHA" "$REDIRECT_N" \
+python3 - "$URL" "$BENCH_TOKEN" "$SMALL_PATH" "$SMALL_SHA" "$REDIRECT_N" \
     >"$WORK/latency.txt" <<'PY'
 # Each kind of request on its own kept-alive connection; one request of each kind in turn,
 # so that whatever else the machine does affects the three alike. The clock runs from
@@ -329,6 +345,8 @@ for (label, *_), xs in zip(kinds, times):
     print("%s|%.2f|%.2f|%.2f|%.2f|%.2f" % (label, pct(xs, 50), pct(xs, 95), pct(xs, 99), xs[-1],
                                           sum(xs) / len(xs)))
 PY
+echo "redirects: wrk -t2 -c64 -d10s ..." >&2
+RPS_REDIRECT=$(rps -H "$AUTH" "$URL$SMALL_PATH")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- summary ---------------------------------------------------------------------------------------
@@ -357,14 +375,14 @@ echo "  store: Ceph $CEPH_VERSION RGW on loopback, one OSD (bluestore on a spars
 echo "  kho-server: $KHO_SETTINGS"
 echo "  $AWS_VERSION: $AWS_SETTINGS; $S3CMD_VERSION: $S3CMD_SETTINGS (their defaults)"
 echo " upload $SIZE_LABEL"
-row "kho  curl -T POST /api/v1/assets" up_kho
-row "aws s3 cp FILE s3://…" up_aws up_kho 0.8
-row "s3cmd put" up_s3cmd up_kho 0.8
+row "kho  curl -T, POST /api/v1/assets" up_kho
+row "aws s3 cp FILE s3://ref/big.bin" up_aws up_kho 0.8
+row "s3cmd put FILE s3://ref/big.bin" up_s3cmd up_kho 0.8
 ref_row "curl PUT straight to RGW (one request)" up_curl up_kho
 echo " download $SIZE_LABEL to a file in the work dir"
-row "kho  GET …/original (--downloads proxy)" down_kho
-row "aws s3 cp s3://… FILE" down_aws down_kho 0.8
-row "s3cmd get" down_s3cmd down_kho 0.8
+row "kho  GET .../original (proxy), curl" down_kho
+row "aws s3 cp s3://kho/blobs/... FILE" down_aws down_kho 0.8
+row "s3cmd get s3://kho/blobs/... FILE" down_s3cmd down_kho 0.8
 ref_row "curl GET straight from RGW (one request)" down_curl down_kho
 printf '  %-40s %6s MB/s   (kho answers 302, RGW sends the bytes)\n' "kho  --downloads redirect, curl -L" "$(rate down_redirect)"
 echo " redirect mode: $REDIRECT_N requests of each kind for one file, over kept-alive connections (ms)"
@@ -375,6 +393,9 @@ done <"$WORK/latency.txt"
 p95=$(head -1 "$WORK/latency.txt" | cut -d'|' -f3)
 printf '  time to the 302, p95 %s ms: %s (target <= 5 ms)\n' "$p95" \
     "$(awk -v p="$p95" 'BEGIN { print (p <= 5) ? "pass" : "FAIL" }')"
+echo " many requests at once: wrk -t2 -c64 -d10s, the client on the same cores"
+printf '  %-40s %6s req/s  (kho reads each from RGW)\n' "100 kB file, proxy: GET .../original" "$RPS_PROXY"
+printf '  %-40s %6s req/s  (each a presigned URL and a usage event)\n' "redirect: GET .../original -> 302" "$RPS_REDIRECT"
 echo " CPU seconds per run, median (user + system): client, kho-server, radosgw, ceph-osd"
 for name in up_kho up_aws up_s3cmd up_curl down_kho down_aws down_s3cmd down_curl down_redirect; do
     read -r c k r o <<<"$(cpu_med "$name")"

@@ -243,4 +243,21 @@ void upload_store::release(const ulid& id) {
     busy_.erase(std::string(id.raw()));
 }
 
+void upload_store::note_terminated(const ulid& id, const std::string& owner) {
+    const auto now = clock_.now();
+    std::lock_guard lock(terminated_mutex_);
+    if (terminated_.size() >= k_terminated_max) {
+        std::erase_if(terminated_, [&](const auto& e) { return now - e.second.second > k_terminated_memory_ms; });
+        if (terminated_.size() >= k_terminated_max) terminated_.clear();
+    }
+    terminated_[id.to_string()] = {owner, now};
+}
+
+bool upload_store::terminated_by(const ulid& id, const std::string& owner) const {
+    std::lock_guard lock(terminated_mutex_);
+    auto it = terminated_.find(id.to_string());
+    return it != terminated_.end() && it->second.first == owner &&
+           clock_.now() - it->second.second <= k_terminated_memory_ms;
+}
+
 }  // namespace kho::storage

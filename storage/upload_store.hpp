@@ -98,6 +98,12 @@ class upload_store {
     // saves what it received and releases). Thread-safe.
     void interrupt(const ulid& id);
 
+    // Terminations of the last 10 minutes (in memory), so that a client
+    // whose DELETE reached the server but whose answer was lost can repeat
+    // it and get 204 again (DELETE is idempotent) instead of a 404.
+    void note_terminated(const ulid& id, const std::string& owner);
+    bool terminated_by(const ulid& id, const std::string& owner) const;
+
     const kho::clock& clock() const { return clock_; }
     ulid next_id() { return ids_.next(); }
 
@@ -111,6 +117,10 @@ class upload_store {
     ulid_generator ids_;
     std::mutex busy_mutex_;
     std::map<std::string, std::function<void()>> busy_;
+    static constexpr unix_ms k_terminated_memory_ms = 600'000;
+    static constexpr std::size_t k_terminated_max = 10'000;
+    mutable std::mutex terminated_mutex_;
+    std::map<std::string, std::pair<std::string, unix_ms>> terminated_;  // id -> owner, when
 };
 
 }  // namespace kho::storage

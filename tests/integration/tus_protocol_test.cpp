@@ -251,6 +251,14 @@ TEST_CASE("tus: termination removes the upload and its data") {
     require_problem(f.c.request("GET", url, auth()), 404, "not_found");
     CHECK(f.c.request("HEAD", url, tus_headers()).status == 404);
     CHECK(std::filesystem::is_empty(f.server.data_dir() / "tmp" / "tus"));
+    // A retried DELETE (its first answer lost) is answered 204 again, for
+    // the caller who terminated it only; a PATCH still finds nothing.
+    CHECK(f.c.request("DELETE", url, tus_headers()).status == 204);
+    require_problem(f.patch(url, 40, "abc"), 404, "not_found");
+    header_fields other = tus_headers();
+    for (auto& [k, v] : other)
+        if (k == "Authorization") v = "Bearer nobody";
+    CHECK(f.c.request("DELETE", url, other).status == 401);
 }
 
 TEST_CASE("tus: an incomplete upload expires: 410, and its data is removed") {
