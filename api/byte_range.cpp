@@ -90,7 +90,11 @@ range_result evaluate_range(std::string_view header, std::uint64_t size, std::si
         auto spec = parse_spec(trim_ows(rest.substr(0, comma)));
         if (!spec) return full;
         specs.push_back(*spec);
-        if (specs.size() > max_ranges) return full;
+        if (specs.size() > max_ranges) {
+            range_result refused;
+            refused.outcome = range_result::kind::refused;
+            return refused;
+        }
         if (comma == std::string_view::npos) break;
         rest = rest.substr(comma + 1);
     }
@@ -106,10 +110,16 @@ range_result evaluate_range(std::string_view header, std::uint64_t size, std::si
     std::sort(out.ranges.begin(), out.ranges.end(),
               [](const byte_range& a, const byte_range& b) { return a.first < b.first; });
     std::vector<byte_range> merged{out.ranges.front()};
-    for (const auto& r : out.ranges) {
+    for (std::size_t i = 1; i < out.ranges.size(); ++i) {
+        const auto& r = out.ranges[i];
+        if (r.first <= merged.back().last) {  // overlaps
+            range_result refused;
+            refused.outcome = range_result::kind::refused;
+            return refused;
+        }
         // last < size, so last + 1 cannot overflow.
-        if (r.first <= merged.back().last + 1)
-            merged.back().last = std::max(merged.back().last, r.last);
+        if (r.first == merged.back().last + 1)
+            merged.back().last = r.last;
         else
             merged.push_back(r);
     }

@@ -20,6 +20,7 @@ struct range_result {
         full,           // no usable Range header: send the whole representation (200)
         partial,        // send `ranges` (206; multipart/byteranges when more than one)
         unsatisfiable,  // 416 with Content-Range: bytes */<size>
+        refused,        // too many or overlapping ranges: 416 as well
     };
     kind outcome = kind::full;
     std::vector<byte_range> ranges;  // sorted, overlapping/adjacent ranges coalesced
@@ -34,10 +35,12 @@ struct range_result {
 //   whole representation; "bytes=-0" is unsatisfiable.
 // - Ranges whose first >= size are dropped; if none remain: unsatisfiable.
 //   A zero-length representation can satisfy no range.
-// - More than `max_ranges` ranges (Default: 32) are ignored (kind::full) to
-//   resist amplification attacks; overlapping and adjacent ranges are
-//   coalesced and the result sorted by position.
+// - More than `max_ranges` ranges (Default: 16), or ranges that overlap,
+//   are refused (kind::refused): many small or overlapping ranges are how a
+//   client makes a server send a file many times over (RFC 9110 §14.2
+//   allows refusing them). Adjacent ranges are coalesced and the result is
+//   sorted by position.
 range_result evaluate_range(std::string_view header, std::uint64_t size,
-                            std::size_t max_ranges = 32);
+                            std::size_t max_ranges = 16);
 
 }  // namespace kho::api

@@ -100,6 +100,15 @@ response serve_representation(const request& req, representation spec) {
             set_validators(p, v);
             return p;
         }
+        case range_result::kind::refused: {
+            auto p = problem_response(errc::range_not_satisfiable,
+                                      "more than 16 ranges, or ranges that overlap, are refused; "
+                                      "ask for fewer, separate ranges",
+                                      req.path);
+            p.headers.set("Content-Range", "bytes */" + std::to_string(size));
+            set_validators(p, v);
+            return p;
+        }
         case range_result::kind::partial:
             break;
     }

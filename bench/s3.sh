@@ -7,11 +7,13 @@
 #   2. download of kho's stored object to a file in the work dir: curl from
 #      GET /api/v1/assets/{id}/original (--downloads proxy)  vs  aws s3 cp s3://… FILE
 #      vs  s3cmd get   (all three read the same object and write to the same disk)
-#   3. a 100 kB file fetched through kho (proxied from RGW) under wrk -c64; then kho restarted
-#      with --downloads redirect: the time to the 302 of N GETs in a row, each
-#      kind on its own kept-alive connection (python3 http.client), against HEAD (proxied)
-#      and a conditional GET answered 304 for the same file (what the redirect adds), and
-#      302s/s under wrk -c64 (each one a presigned URL and a usage event)
+#   3. a 100 kB file (thumbnails, players and HEAD stay proxied in either mode) under
+#      wrk -t2 -c64 -d10s through kho and straight from RGW; and how many connections to RGW
+#      200 proxied GETs open (new TIME_WAIT sockets on kho's side)
+#   4. kho restarted with --downloads redirect: the time to the 302 of N GETs in a row, each
+#      kind of request on its own kept-alive connection (python3 http.client), against HEAD
+#      (proxied) and a conditional GET answered 304 for the same file: what the redirect
+#      adds; then 302s/s under wrk -t2 -c64 -d10s (each a presigned URL and a usage event)
 # Targets: kho >= 0.8x each tool's throughput; redirect p95 time to the 302 <= 5 ms.
 # Shown too, not targets: one plain SigV4 PUT and GET straight to RGW with curl (what one
 # connection gets), a download through the redirect (curl -L), and the CPU seconds of the
@@ -22,8 +24,8 @@
 #        --s3-max-connections; default: kho's own), S3_PORT=7680 MON_PORT=3500 OSD_PORT_MIN=7000
 #        (this RGW's ports; the tests use 7580/3400/6900), BENCH_MAX_LOAD=off (else wait, up to
 #        BENCH_LOAD_WAIT_S=900, for the 1-minute load average to fall below it before timing))
-# Needs the Debian packages ceph-mon ceph-osd radosgw awscli s3cmd curl python3, and wrk for
-# the requests/s rows (scripts/install-deps.sh installs them all).
+# Needs the Debian packages ceph-mon ceph-osd radosgw awscli s3cmd curl python3 iproute2, and
+# wrk for the requests/s rows (scripts/install-deps.sh installs them all).
 # Prints a table with kho ÷ tool ratios and the targets; exits 0.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -44,7 +46,7 @@ S3CMD=/usr/bin/s3cmd
 RUNS=3
 
 die() { echo "s3.sh: $*" >&2; exit 1; }
-for tool in curl python3 ceph-mon ceph-osd radosgw radosgw-admin; do
+for tool in curl python3 ss ceph-mon ceph-osd radosgw radosgw-admin; do
     command -v "$tool" >/dev/null || die "'$tool' not found: run scripts/install-deps.sh"
 done
 [[ -x "$AWS" ]] || die "$AWS not found: apt-get install awscli (scripts/install-deps.sh does)"
@@ -86,7 +88,7 @@ head -c "$((SIZE_MB * 1048576))" /dev/urandom >"$BIG"
 head -c 100000 /dev/urandom >"$SMALL"
 BIG_BYTES=$(stat -c %s "$BIG")
 
-# --- the RGW ------------------------------------------------------------------------------------
+# --- the RGW -------------------------------------------------------------------------------------
 echo "starting a Ceph RGW in $RGW_DIR (S3 port $S3_PORT, mon $MON_PORT, OSD ports from $OSD_PORT_MIN) ..." >&2
 SKIP_APT=1 "$ROOT/tests/s3/start-s3.sh" "$RGW_DIR" >"$WORK/start-s3.out" 2>"$WORK/start-s3.log" ||
     { cat "$WORK/start-s3.log" >&2; die "tests/s3/start-s3.sh failed"; }
@@ -137,7 +139,7 @@ S3CMD_SETTINGS=$("$S3CMD_PY" -c 'from S3.Config import Config
 print("%d MiB parts, one request at a time" % Config().multipart_chunk_size_mb)' 2>/dev/null || echo "defaults unknown")
 AWS_VERSION=$("$AWS" --version 2>&1 | awk '{ print $1 }') S3CMD_VERSION=$("$S3CMD" --version | awk '{ print "s3cmd/" $3 }')
 
-# --- kho-server ------------------------------------------------------------------------------------
+# --- kho-server ----------------------------------------------------------------------------------
 (umask 077; printf 'access_key=%s\nsecret_key=%s\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" >"$WORK/s3.conf")
 # Part size and connections are always given explicitly (kho's defaults from its --help when
 # not set), so the table says what was used whatever KHO_S3_* the environment holds.
@@ -190,7 +192,7 @@ check_download() {  # the file in $DL must be the whole object; removed afterwar
     rm -f "$DL"
 }
 
-# --- timing -------------------------------------------------------------------------------------
+# --- timing --------------------------------------------------------------------------------------
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime of a process
 # CPU seconds (user + system) of this shell's finished children, from the output of `times`,
 # which must run in this shell itself (a subshell starts with no children).
@@ -244,7 +246,7 @@ cat "$BIG" >/dev/null   # warm the source file for every side
 wait_for_quiet
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- 1. upload ----------------------------------------------------------------------------------
+# --- 1. upload -----------------------------------------------------------------------------------
 kho_upload() { upload "$BIG" big.bin; }
 for ((i = 1; i <= RUNS; i++)); do
     echo "upload round $i of $RUNS: kho, aws, s3cmd, curl ..." >&2
@@ -258,7 +260,7 @@ for ((i = 1; i <= RUNS; i++)); do
     aws_s3 rm --only-show-errors s3://ref/big.bin
 done
 
-# --- 2. download (proxy mode) -------------------------------------------------------------------
+# --- 2. download (proxy mode) --------------------------------------------------------------------
 upload "$BIG" big.bin
 BIG_ID=$(uploaded_id) SHA=$(uploaded_sha)
 KEY="blobs/sha256/${SHA:0:2}/${SHA:2:2}/$SHA"   # kho's object: every side reads this one
@@ -271,7 +273,7 @@ for ((i = 1; i <= RUNS; i++)); do
     timed down_curl curl -fsS "${SIGV4[@]}" -o "$DL" "$S3_ENDPOINT/kho/$KEY"; check_download "curl"
 done
 
-# --- small files, many at once: thumbnails, players and HEAD stay proxied in either mode -----
+# --- 3. small files, many at once ----------------------------------------------------------------
 # wrk counts a 4xx or 5xx (not a 302) as an error; any error or socket error fails the run.
 rps() {  # wrk args... -> requests/s, or "-" without wrk
     local out
@@ -283,10 +285,28 @@ rps() {  # wrk args... -> requests/s, or "-" without wrk
 upload "$SMALL" "b%E1%BA%A3ng%20tin.bin"   # "bảng tin.bin": the presigned URL carries the name
 SMALL_ID=$(uploaded_id) SMALL_SHA=$(uploaded_sha)
 SMALL_PATH="/api/v1/assets/$SMALL_ID/original"
+# How many connections to the store 200 proxied GETs open: kho's side of each connection it
+# closes stays in TIME_WAIT for a minute, so new TIME_WAIT sockets towards the RGW's port are
+# new connections (between machines, about 28 000 ephemeral ports / 60 s bound the rate).
+tw_sockets() { ss -Htan state time-wait "( dport = :$S3_PORT )" | awk '{ print $3 }' | sort; }
+tw_sockets >"$WORK/tw.before"
+python3 - "$URL" "$BENCH_TOKEN" "$SMALL_PATH" <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+for _ in range(200):
+    c.request("GET", sys.argv[3], headers={"Authorization": "Bearer " + sys.argv[2]})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("GET %s answered %d" % (sys.argv[3], r.status))
+PY
+tw_sockets >"$WORK/tw.after"
+STORE_CONNECTIONS=$(comm -13 "$WORK/tw.before" "$WORK/tw.after" | wc -l)
 echo "100 kB file through kho (proxy): wrk -t2 -c64 -d10s ..." >&2
 RPS_PROXY=$(rps -H "$AUTH" "$URL$SMALL_PATH")
 
-# --- 3. redirect mode -----------------------------------------------------------------------------
+# --- 4. redirect mode ----------------------------------------------------------------------------
 echo "restarting kho-server with --downloads redirect ..." >&2
 stop_kho
 start_kho_s3 redirect
@@ -345,11 +365,13 @@ for (label, *_), xs in zip(kinds, times):
     print("%s|%.2f|%.2f|%.2f|%.2f|%.2f" % (label, pct(xs, 50), pct(xs, 95), pct(xs, 99), xs[-1],
                                           sum(xs) / len(xs)))
 PY
-echo "redirects: wrk -t2 -c64 -d10s ..." >&2
+echo "the presigned URL straight from RGW, then redirects: wrk -t2 -c64 -d10s each ..." >&2
+PRESIGNED=$(curl -sS -o /dev/null -w '%{redirect_url}' -H "$AUTH" "$URL$SMALL_PATH")
+RPS_STORE=$(rps "$PRESIGNED")   # lives --presign-expiry (300 s by default)
 RPS_REDIRECT=$(rps -H "$AUTH" "$URL$SMALL_PATH")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- summary ---------------------------------------------------------------------------------------
+# --- summary -------------------------------------------------------------------------------------
 ratio() { awk -v k="$1" -v r="$2" 'BEGIN { printf "%.2f", k / r }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "pass" : "FAIL" }'; }
 row() {  # label name [reference-name target]
@@ -395,7 +417,10 @@ printf '  time to the 302, p95 %s ms: %s (target <= 5 ms)\n' "$p95" \
     "$(awk -v p="$p95" 'BEGIN { print (p <= 5) ? "pass" : "FAIL" }')"
 echo " many requests at once: wrk -t2 -c64 -d10s, the client on the same cores"
 printf '  %-40s %6s req/s  (kho reads each from RGW)\n' "100 kB file, proxy: GET .../original" "$RPS_PROXY"
+printf '  %-40s %6s req/s  (kho ÷ it %s)\n' "the same file straight from RGW" "$RPS_STORE" \
+    "$( [[ "$RPS_STORE" == - ]] && echo - || ratio "$RPS_PROXY" "$RPS_STORE")"
 printf '  %-40s %6s req/s  (each a presigned URL and a usage event)\n' "redirect: GET .../original -> 302" "$RPS_REDIRECT"
+echo "  200 proxied GETs of it over one client connection opened $STORE_CONNECTIONS new connections to the store"
 echo " CPU seconds per run, median (user + system): client, kho-server, radosgw, ceph-osd"
 for name in up_kho up_aws up_s3cmd up_curl down_kho down_aws down_s3cmd down_curl down_redirect; do
     read -r c k r o <<<"$(cpu_med "$name")"

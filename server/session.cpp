@@ -4,6 +4,7 @@
 #include "api/conditional.hpp"
 #include "api/dispatch.hpp"
 #include "api/problem.hpp"
+#include "api/request_framing.hpp"
 #include "server/session_env.hpp"
 
 #include <spdlog/spdlog.h>
@@ -74,6 +75,9 @@ struct session::impl {
     asio::awaitable<bool> send_remote(const api::file_segment& seg);
     asio::awaitable<bool> send_more(std::string_view bytes);
     asio::awaitable<void> lingering_close();
+    // Reads until the buffer holds a whole request header block and checks
+    // its raw bytes; header_limit past --max-header-bytes.
+    asio::awaitable<std::pair<boost::system::error_code, std::optional<std::string>>> read_header_block();
     // `resp` is a const reference: g++ 12 may destroy a temporary bound to
     // a by-value coroutine parameter twice. The callers' temporaries live
     // until their co_await completes.
@@ -382,6 +386,32 @@ asio::awaitable<void> session::impl::lingering_close() {
     stream.socket().close(ec);
 }
 
+asio::awaitable<std::pair<boost::system::error_code, std::optional<std::string>>>
+session::impl::read_header_block() {
+    const std::size_t limit = env.config.max_header_bytes;
+    for (;;) {
+        auto data = buffer.cdata();
+        std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+        // Empty lines before a request line are allowed (RFC 9112 §2.2).
+        std::size_t skip = 0;
+        while (skip + 1 < bytes.size() && bytes[skip] == '\r' && bytes[skip + 1] == '\n') skip += 2;
+        if (skip > 0 && skip == bytes.size()) {
+            buffer.consume(skip);
+            continue;
+        }
+        if (auto end = api::header_block_end(bytes.substr(skip))) {
+            buffer.consume(skip);
+            co_return std::pair{boost::system::error_code{},
+                                api::framing_problem(bytes.substr(skip, *end))};
+        }
+        if (bytes.size() > limit) co_return std::pair{make_error_code(http::error::header_limit), std::nullopt};
+        auto space = buffer.prepare(k_read_buffer);
+        auto [ec, n] = co_await stream.async_read_some(space, use_tuple);
+        if (ec) co_return std::pair{ec, std::nullopt};
+        buffer.commit(n);
+    }
+}
+
 asio::awaitable<void> session::run(std::shared_ptr<session> self) {
     auto& s = *self->impl_;
     const auto& cfg = s.env.config;
@@ -393,6 +423,25 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self) {
         s.idle = true;
         if (s.stop_requested || s.env.app.stopping) break;
         s.stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+        // The whole header block first, so that its raw bytes can be checked
+        // for what Beast's parser tolerates (request_framing.hpp); then
+        // Beast parses it from the buffer.
+        auto [raw_ec, problem] = co_await s.read_header_block();
+        if (raw_ec == http::error::header_limit) {
+            s.idle = false;
+            co_await s.send_simple(api::problem_response(
+                errc::header_too_large,
+                "the request header is larger than " + std::to_string(cfg.max_header_bytes) + " bytes"));
+            co_await s.lingering_close();
+            break;
+        }
+        if (raw_ec) break;  // closed or timed out before a complete header
+        if (problem) {
+            s.idle = false;
+            co_await s.send_simple(api::problem_response(errc::bad_request, "malformed request: " + *problem));
+            co_await s.lingering_close();
+            break;
+        }
         auto [ec, n] = co_await http::async_read_header(s.stream, s.buffer, parser, use_tuple);
         s.idle = false;
         first = false;

@@ -138,7 +138,7 @@ TEST_CASE("single ranges give 206 with the exact bytes") {
     }
 }
 
-TEST_CASE("several ranges give multipart/byteranges, coalesced and in order") {
+TEST_CASE("several ranges give multipart/byteranges, adjacent ones joined, in order") {
     fixture f;
     auto r = f.get({{"Range", "bytes=500-599, 0-9,-10"}});
     REQUIRE(r.status == 206);
@@ -154,10 +154,30 @@ TEST_CASE("several ranges give multipart/byteranges, coalesced and in order") {
     CHECK(parts[2].second == f.bytes.substr(f.bytes.size() - 10));
     CHECK(r.header("Content-Length") == std::to_string(r.body.size()));
 
-    auto merged = f.get({{"Range", "bytes=0-99,50-149,150-199"}});
+    auto merged = f.get({{"Range", "bytes=0-99,100-149,150-199"}});
     REQUIRE(merged.status == 206);
     CHECK(merged.header("Content-Range") == "bytes 0-199/" + size);
     CHECK(merged.body == f.bytes.substr(0, 200));
+}
+
+TEST_CASE("more than 16 ranges, or overlapping ones, are refused with 416") {
+    fixture f;
+    auto size = std::to_string(f.bytes.size());
+    std::string seventeen = "bytes=0-0";
+    for (int i = 1; i < 17; ++i) seventeen += "," + std::to_string(i * 10) + "-" + std::to_string(i * 10);
+    for (const std::string& h : {seventeen, std::string("bytes=0-99,50-149"), std::string("bytes=0-,0-"),
+                                 std::string("bytes=-500,0-")}) {
+        INFO(h);
+        auto r = f.get({{"Range", h}});
+        CHECK(r.status == 416);
+        CHECK(r.header("Content-Range") == "bytes */" + size);
+        CHECK(r.header("Content-Type") == "application/problem+json");
+        CHECK(json::parse(r.body)["code"] == "range_not_satisfiable");
+    }
+    // Sixteen separate ranges are still served.
+    std::string sixteen = "bytes=0-0";
+    for (int i = 1; i < 16; ++i) sixteen += "," + std::to_string(i * 10) + "-" + std::to_string(i * 10);
+    CHECK(f.get({{"Range", sixteen}}).status == 206);
 }
 
 TEST_CASE("unsatisfiable ranges give 416 with the size, invalid ones are ignored") {

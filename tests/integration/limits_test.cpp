@@ -101,6 +101,64 @@ TEST_CASE("malformed requests get 400 problems, never a crash") {
     CHECK(dir_empty(server.data_dir() / "tmp"));
 }
 
+TEST_CASE("smuggling-prone framing gets 400 and the connection is closed") {
+    server_process server;
+    const std::string a = auth_line();
+    struct probe {
+        const char* what;
+        std::string bytes;
+    };
+    const std::vector<probe> probes{
+        {"Content-Length with Transfer-Encoding",
+         "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + a +
+             "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+        {"duplicate Content-Length, different values",
+         "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + a +
+             "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"},
+        {"duplicate Content-Length, equal values",
+         "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + a +
+             "Content-Length: 5\r\ncontent-length: 5\r\n\r\nhello"},
+        {"obs-fold", "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Note: one\r\n two\r\n\r\n"},
+        {"obs-fold with a tab", "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Note: one\r\n\ttwo\r\n\r\n"},
+        {"bare LF line endings", "GET /healthz HTTP/1.1\nHost: a\n\n"},
+        {"a bare LF inside CRLF lines", "GET /healthz HTTP/1.1\r\nHost: a\nX: b\r\n\r\n"},
+        {"a chunk size past 64 bits",
+         "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\n" + a +
+             "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n"},
+        {"Transfer-Encoding in HTTP/1.0",
+         "POST /api/v1/assets HTTP/1.0\r\n" + a + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+        {"HTTP/1.1 without Host", "GET /healthz HTTP/1.1\r\n\r\n"},
+        {"two Host headers", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
+        {"a space before the colon", "GET /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n"},
+        {"a negative Content-Length", "POST /api/v1/assets HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"},
+        // A smuggled second request after a body that one reading frames
+        // by Content-Length and another by chunks: never answered twice.
+        {"a request hidden behind ambiguous framing",
+         "POST /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "0\r\n\r\nGET /api/v1/assets HTTP/1.1\r\nHost: a\r\n\r\n"},
+    };
+    for (const auto& p : probes) {
+        INFO(p.what);
+        auto started = std::chrono::steady_clock::now();
+        auto raw = raw_exchange(server.port(), p.bytes, 4000);
+        auto took = std::chrono::steady_clock::now() - started;
+        CHECK(status_of(raw) == 400);
+        CHECK(code_of(raw) == "bad_request");
+        // Exactly one answer, and the server closed the connection itself
+        // (well before the 4 s the exchange would wait).
+        CHECK(raw.find("\nHTTP/1.1 ") == std::string::npos);
+        CHECK(took < std::chrono::milliseconds(3000));
+    }
+    // The server is unharmed and nothing was stored.
+    http_client c(server.port());
+    CHECK(c.request("GET", "/healthz").status == 200);
+    CHECK(json::parse(c.request("GET", "/api/v1/assets", auth()).body)["items"].empty());
+    // Well-formed neighbours still pass: HTTP/1.0 without Host, and empty
+    // lines before a request line.
+    CHECK(status_of(raw_exchange(server.port(), "GET /healthz HTTP/1.0\r\n\r\n")) == 200);
+    CHECK(status_of(raw_exchange(server.port(), "\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n")) == 200);
+}
+
 TEST_CASE("an upload larger than the limit gets 413 before or while it streams") {
     server_process server(with_args({"--max-upload-bytes", "100000", "--max-json-bytes", "1000"}));
     http_client c(server.port());
