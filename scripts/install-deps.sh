@@ -17,7 +17,7 @@ packages=(
   libswscale-dev libswresample-dev libavutil-dev
   # tests and benchmarks
   curl ffmpeg libvips-tools imagemagick nginx-light wrk hyperfine openssl
-  file unzip zip p7zip-full procps chromium
+  file unzip zip p7zip-full procps chromium slowhttptest
   # the S3 backend's tests (a one-node Ceph RGW, tests/s3/) and benchmarks
   ceph-mon ceph-osd radosgw uuid-runtime iproute2 awscli s3cmd
 )

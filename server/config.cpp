@@ -83,6 +83,10 @@ parse_outcome parse_config(int argc, char** argv) {
     cli.add_option("--io-timeout", io_timeout, "longest pause in seconds reading or writing a body")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->envname("KHO_IO_TIMEOUT");
+    cli.add_option("--min-body-rate", c.min_body_rate,
+                   "bytes per second a request body must average after --io-timeout (0: none)")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
+        ->envname("KHO_MIN_BODY_RATE");
     cli.add_option("--shutdown-grace", grace, "seconds in-flight requests get on shutdown")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600}))
         ->envname("KHO_SHUTDOWN_GRACE");

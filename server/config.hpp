@@ -36,6 +36,9 @@ struct server_config {
     std::chrono::seconds idle_timeout{60};
     // Default: 30 s. Longest pause while reading a body or writing a response.
     std::chrono::seconds io_timeout{30};
+    // Default: 1024 B/s. After --io-timeout seconds of a request body, its
+    // average rate must be at least this (slow-body attacks); 0: no minimum.
+    std::uint64_t min_body_rate = 1024;
     // Default: 20 s. On SIGINT/SIGTERM, how long in-flight requests may finish.
     std::chrono::seconds shutdown_grace{20};
     // Default: "-" (stdout). Access log destination: "-", "off", or a file.

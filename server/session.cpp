@@ -123,7 +123,20 @@ class socket_body_source final : public api::body_source {
         if (ec) co_return make_error(errc::bad_request, "malformed body: " + ec.message());
         std::size_t got = k_body_chunk - parser_.get().body().size;
         s_.bytes_in += got;
+        body_bytes_ += got;
         if (got == 0 && !parser_.is_done()) co_return make_error(errc::bad_request, "empty read");
+        // A client that trickles a few bytes just often enough to dodge the
+        // I/O timeout (slow body, "R-U-Dead-Yet") would hold the connection
+        // for ever: after a grace period its average rate must reach the
+        // minimum.
+        if (auto min_rate = s_.env.config.min_body_rate; min_rate > 0) {
+            auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - body_started_).count();
+            auto grace = static_cast<double>(s_.env.config.io_timeout.count());
+            if (elapsed > grace && static_cast<double>(body_bytes_) < elapsed * static_cast<double>(min_rate))
+                co_return make_error(errc::unavailable,
+                                     "the client sends the body slower than " + std::to_string(min_rate) +
+                                         " bytes per second");
+        }
         co_return std::string_view(buf_.get(), got);
     }
 
@@ -151,6 +164,8 @@ class socket_body_source final : public api::body_source {
     std::weak_ptr<session> owner_;
     bool expect_continue_ = false;
     std::uint64_t limit_ = 0;
+    std::uint64_t body_bytes_ = 0;
+    std::chrono::steady_clock::time_point body_started_ = std::chrono::steady_clock::now();
 };
 
 session::session(session_env& env, tcp::socket socket)
