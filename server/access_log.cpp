@@ -19,11 +19,25 @@ access_log::access_log(const std::string& destination) {
     logger_->flush_on(spdlog::level::info);
 }
 
+std::string redact_target(std::string_view target) {
+    // A share link's token is its key: whoever reads the log could open
+    // the link. Keep its first 8 characters, enough to tell links apart.
+    for (std::string_view prefix : {"/api/v1/links/", "/s/"}) {
+        if (!target.starts_with(prefix)) continue;
+        auto start = prefix.size();
+        auto end = target.find_first_of("/?#", start);
+        if (end == std::string_view::npos) end = target.size();
+        if (end - start <= 8) break;
+        return std::string(target.substr(0, start + 8)) + "…" + std::string(target.substr(end));
+    }
+    return std::string(target);
+}
+
 void access_log::write(const access_entry& e) {
     if (!logger_) return;
     nlohmann::json j{{"time", format_rfc3339(kho::clock().now())},
                      {"method", e.method},
-                     {"path", e.target},
+                     {"path", redact_target(e.target)},
                      {"route", e.route},
                      {"status", e.status},
                      {"bytes_in", e.bytes_in},

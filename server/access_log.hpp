@@ -1,6 +1,8 @@
 #pragma once
 // One JSON line per request: time, method, path, status, bytes in and out,
-// duration, user, client, request id. Thread-safe.
+// duration, user, client, request id. Thread-safe. Never logged: request
+// bodies, headers (so no Authorization or cookies), and the secret part of
+// share link tokens in paths.
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +28,9 @@ struct access_entry {
     std::string_view request_id;
     bool aborted = false;  // the response could not be sent completely
 };
+
+// The target as logged: share link tokens cut to their first 8 characters.
+std::string redact_target(std::string_view target);
 
 class access_log {
   public:

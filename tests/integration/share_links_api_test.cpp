@@ -6,6 +6,9 @@
 
 #include "tests/support/newsroom.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include <thread>
 
 using namespace kho::test;
@@ -109,6 +112,12 @@ TEST_CASE("share links: a kit link opens only after the embargo, without an acco
     bool by_link = false;
     for (const auto& e : events["items"]) by_link |= e["link"] == link["id"] && e["kit"] == s.kit;
     CHECK(by_link);
+
+    // The access log shows which link was used, never the token itself.
+    std::ifstream log(s.n.server.data_dir().parent_path() / "access.log");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    CHECK(text.find("/api/v1/links/" + token.substr(0, 8) + "…/download") != std::string::npos);
+    CHECK(text.find(token) == std::string::npos);
 }
 
 TEST_CASE("share links: tampered, expired, revoked and exhausted links say why",
