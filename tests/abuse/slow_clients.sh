@@ -58,7 +58,10 @@ BASELINE=$(fds)
 FAILED=0
 
 run_mode() {
-    local name=$1; shift
+    # The share of CONNECTIONS (in %) that must have been opened: slow modes
+    # hold each connection, so nearly all are; the range attack's
+    # connections are answered at once, and slowhttptest stops early.
+    local name=$1 min_open=$2; shift 2
     local stats="$WORK/$name" probes="$WORK/$name.probes" peak="$WORK/$name.peak"
     : >"$probes"
     echo "$BASELINE" >"$peak"
@@ -86,7 +89,7 @@ run_mode() {
     probes_total=$(wc -l <"$probes")
     probes_bad=$(grep -vc '^200$' "$probes" || true)
     local ok=yes
-    (( opened >= CONNECTIONS * 9 / 10 )) || ok="no (only $opened connections opened)"
+    (( opened >= CONNECTIONS * min_open / 100 )) || ok="no (only $opened connections opened)"
     (( still_open == 0 )) || ok="no (connections still open at second $late)"
     (( probes_bad == 0 )) || ok="no ($probes_bad of $probes_total normal requests failed)"
     (( $(cat "$peak") <= BASELINE + CONNECTIONS + 64 )) || ok="no (peak descriptors $(cat "$peak"))"
@@ -97,8 +100,8 @@ run_mode() {
     [[ $ok == yes ]] || FAILED=1
 }
 
-run_mode slow-headers -H -i 1 -u "$URL/healthz"
-run_mode slow-body -B -i 1 -s 8192 -t POST -u "$URL/api/v1/sessions"
-run_mode range-attack -R -a 5 -b 3000 -j "kho_session=$COOKIE" -u "$URL/api/v1/assets/$ID/original"
+run_mode slow-headers 90 -H -i 1 -u "$URL/healthz"
+run_mode slow-body 90 -B -i 1 -s 8192 -t POST -u "$URL/api/v1/sessions"
+run_mode range-attack 25 -R -a 5 -b 3000 -j "kho_session=$COOKIE" -u "$URL/api/v1/assets/$ID/original"
 
 exit $FAILED
