@@ -313,3 +313,48 @@ TEST_CASE("s3: kho migrate-blobs moves a local store into the bucket while the s
     CHECK(refused.exit_code != 0);
     CHECK(refused.err.find("--blob-store s3") != std::string::npos);
 }
+
+TEST_CASE("s3: a migration stopped midway by a restart finishes on the next run", "[s3-only]") {
+    server_options o;
+    o.local_blobs = true;
+    server_process server(o);
+    std::vector<std::pair<std::string, std::string>> assets;
+    {
+        http_client c(server.port());
+        for (std::uint32_t i = 0; i < 40; ++i) {
+            auto bytes = fake_png(300 + i, 1u << 20);
+            assets.emplace_back(upload(c, bytes, "r" + std::to_string(i) + ".png"), bytes);
+        }
+    }
+    server.stop();
+    server.options().local_blobs = false;
+    server.start();
+    {
+        http_client c(server.port());
+        REQUIRE(c.request("POST", "/api/v1/admin/blob-migration", auth()).status == 202);
+    }
+    server.stop();  // SIGTERM while it runs (or just after it ended)
+    std::size_t left = 0;
+    for (auto& e : fs::recursive_directory_iterator(server.data_dir() / "blobs"))
+        left += e.is_regular_file() ? 1 : 0;
+    INFO("left on disk after the stop: " << left);
+
+    server.start();
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    auto run = run_kho({"--url", url, "migrate-blobs", "--to", "s3"}, {{{"KHO_TOKEN", admin_token}}, {}, {}});
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.find("done: " + std::to_string(left) + " blobs sent") != std::string::npos);
+    CHECK(stored_blob_count(server.data_dir()) == 40);
+    std::size_t still = 0;
+    for (auto& e : fs::recursive_directory_iterator(server.data_dir() / "blobs"))
+        still += e.is_regular_file() ? 1 : 0;
+    CHECK(still == 0);
+    http_client c(server.port());
+    for (const auto& [id, bytes] : assets) {
+        auto r = c.request("GET", "/api/v1/assets/" + id + "/original", auth());
+        REQUIRE(r.status == 200);
+        CHECK(sha256_hex(r.body) == sha256_hex(bytes));
+    }
+    CHECK(multipart_uploads_left(server.data_dir()) == 0);
+}
