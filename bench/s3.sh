@@ -393,7 +393,7 @@ ref_row() {  # label name kho-name: a reference shown without a target
 echo
 echo "runs (s):" >&2
 for name in up_kho up_aws up_s3cmd up_curl down_kho down_aws down_s3cmd down_curl down_redirect; do
-    echo "  $name: ${WALL[$name]}" >&2
+    echo "  $name: ${WALL[$name]% }" >&2
 done
 echo "kho S3 benchmark: $(nproc) cores (load $LOAD_BEFORE before timing, $LOAD_AFTER_TRANSFERS after the transfers)," \
     "$SIZE_LABEL file, median of $RUNS (MB = 10^6 bytes)"

@@ -132,8 +132,29 @@ struct s3_client::exchange {
     bool read_failed = false;
 };
 
+void share_lock(void*, int data, int, void* user) {
+    auto* self = static_cast<s3_client*>(user);
+    self->share_locks_[static_cast<unsigned>(data) % 8].lock();
+}
+
+void share_unlock(void*, int data, void* user) {
+    auto* self = static_cast<s3_client*>(user);
+    self->share_locks_[static_cast<unsigned>(data) % 8].unlock();
+}
+
 s3_client::s3_client(s3_config config) : config_(std::move(config)) {
     init_curl_once();
+    CURLSH* share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, +[](CURL* h, curl_lock_data d, curl_lock_access a, void* u) {
+        share_lock(h, static_cast<int>(d), static_cast<int>(a), u);
+    });
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, +[](CURL* h, curl_lock_data d, void* u) {
+        share_unlock(h, static_cast<int>(d), u);
+    });
+    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    share_ = share;
     auto at = config_.endpoint.find("://");
     scheme_ = config_.endpoint.substr(0, at);
     host_ = config_.endpoint.substr(at + 3);
@@ -142,6 +163,7 @@ s3_client::s3_client(s3_config config) : config_(std::move(config)) {
 
 s3_client::~s3_client() {
     for (void* h : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(h));
+    curl_share_cleanup(static_cast<CURLSH*>(share_));
 }
 
 std::string s3_client::url(const std::string& key, const std::string& query) const {
@@ -236,9 +258,10 @@ size_t on_upload(char* buffer, size_t size, size_t n, void* user) {
     return want;
 }
 
-// Common options: signing, timeouts, no signals.
-void set_common(CURL* h, const s3_config& c, curl_slist* headers) {
+// Common options: signing, timeouts, no signals, the shared connections.
+void set_common(CURL* h, const s3_config& c, curl_slist* headers, void* share) {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SHARE, static_cast<CURLSH*>(share));
     curl_easy_setopt(h, CURLOPT_AWS_SIGV4, ("aws:amz:" + c.region + ":s3").c_str());
     curl_easy_setopt(h, CURLOPT_USERNAME, c.access_key.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, c.secret_key.c_str());
@@ -289,7 +312,7 @@ result<long> s3_client::perform(exchange& x) {
     for (unsigned attempt = 0; attempt <= config_.retries; ++attempt) {
         if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100) * (1u << (attempt - 1)));
         curl_easy_reset(h);
-        set_common(h, config_, headers);
+        set_common(h, config_, headers, share_);
         curl_easy_setopt(h, CURLOPT_URL, target.c_str());
         x.response.clear();
         x.etag.clear();
@@ -657,6 +680,7 @@ class s3_stream final : public byte_stream {
         headers_ = curl_slist_append(headers_, range_.c_str());
         const auto& c = client_.config();
         curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy_, CURLOPT_SHARE, static_cast<CURLSH*>(client_.share_));
         curl_easy_setopt(easy_, CURLOPT_AWS_SIGV4, ("aws:amz:" + c.region + ":s3").c_str());
         curl_easy_setopt(easy_, CURLOPT_USERNAME, c.access_key.c_str());
         curl_easy_setopt(easy_, CURLOPT_PASSWORD, c.secret_key.c_str());

@@ -126,7 +126,14 @@ class s3_client {
     std::condition_variable slot_free_;
     unsigned in_use_ = 0;
     std::vector<void*> idle_handles_;  // CURL* kept for connection reuse
+    // One connection cache for every request and every download stream
+    // (a CURLSH sharing CURL_LOCK_DATA_CONNECT): a proxied download reuses a
+    // kept-alive connection to the store instead of opening a new one.
+    void* share_ = nullptr;
+    std::mutex share_locks_[8];
     friend class s3_stream;
+    friend void share_lock(void*, int, int, void*);
+    friend void share_unlock(void*, int, void*);
     void* take_handle();
     void return_handle(void* h);
 };
