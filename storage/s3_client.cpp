@@ -678,16 +678,7 @@ class s3_stream final : public byte_stream {
         headers_ = curl_slist_append(nullptr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
         range_ = "Range: bytes=" + std::to_string(next_) + "-" + std::to_string(end_ - 1);
         headers_ = curl_slist_append(headers_, range_.c_str());
-        const auto& c = client_.config();
-        curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy_, CURLOPT_SHARE, static_cast<CURLSH*>(client_.share_));
-        curl_easy_setopt(easy_, CURLOPT_AWS_SIGV4, ("aws:amz:" + c.region + ":s3").c_str());
-        curl_easy_setopt(easy_, CURLOPT_USERNAME, c.access_key.c_str());
-        curl_easy_setopt(easy_, CURLOPT_PASSWORD, c.secret_key.c_str());
-        curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-        curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(c.connect_timeout.count()));
-        curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, static_cast<long>(c.stall_timeout.count()));
+        set_common(easy_, client_.config(), headers_, client_.share_);
         curl_easy_setopt(easy_, CURLOPT_BUFFERSIZE, 256L * 1024);
         url_ = client_.url(key_);
         curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
