@@ -94,6 +94,7 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     db_opts.create_missing_column_families = true;
     db_opts.max_background_jobs = options.background_threads;
     db_opts.keep_log_file_num = 5;
+    db_opts.db_write_buffer_size = options.memtable_bytes;
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);

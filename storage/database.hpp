@@ -16,6 +16,10 @@ namespace kho::storage {
 struct database_options {
     // Default: 64 MiB. RocksDB block cache shared by all column families.
     std::size_t block_cache_bytes = 64u << 20;
+    // Default: 64 MiB. All memtables together (RocksDB's default is 64 MiB
+    // per column family, more than a gigabyte across kho's families before
+    // the first flush): past it the largest one is flushed to disk.
+    std::size_t memtable_bytes = 64u << 20;
     // Default: 2. Background flush and compaction threads.
     int background_threads = 2;
 };
