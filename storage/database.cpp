@@ -95,6 +95,9 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     db_opts.max_background_jobs = options.background_threads;
     db_opts.keep_log_file_num = 5;
     db_opts.db_write_buffer_size = options.memtable_bytes;
+    // RocksDB keeps every table file open by default (-1): descriptors would
+    // grow with the database. 512 tables stay open; others reopen on use.
+    db_opts.max_open_files = 512;
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
