@@ -38,6 +38,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -74,6 +76,11 @@ int main(int argc, char** argv) {
     // A client that hangs up mid-download must fail one write (EPIPE), not
     // kill the server.
     std::signal(SIGPIPE, SIG_IGN);
+    // Blocks of 1 MiB and more (S3 part buffers, download chunks) are mapped
+    // and unmapped on their own. glibc would otherwise raise this threshold
+    // after the first large free and keep such blocks in its heap, so every
+    // big transfer would leave the process tens of MiB larger.
+    ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
     auto parsed = server::parse_config(argc, argv);
     if (!parsed.config) return parsed.exit_code;
     const auto& cfg = *parsed.config;

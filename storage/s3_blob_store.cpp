@@ -28,6 +28,8 @@ const std::string k_tmp_prefix = "tmp/";
 // The bytes of one upload on their way into a multipart upload of a tmp/
 // key. One part is sent on a background thread while the next one fills.
 class s3_upload final : public blob_sink {
+    static constexpr std::size_t k_small_reserve = 1u << 20;
+
   public:
     s3_upload(s3_client& c, std::uint64_t part_size)
         : client_(c), key_(k_tmp_prefix + random_name()), part_size_(part_size) {}
@@ -39,6 +41,11 @@ class s3_upload final : public blob_sink {
     }
 
     result<void> write(const char* data, size_t size) override {
+        // A body that outgrows a small PUT gets its part buffer once, at its
+        // exact size: growing it by doubling would leave the smaller copies
+        // behind in the allocator on every upload.
+        if (buffer_.capacity() < part_size_ && buffer_.size() + size > k_small_reserve)
+            buffer_.reserve(part_size_);
         while (size > 0) {
             auto take = static_cast<std::size_t>(
                 std::min<std::uint64_t>(size, part_size_ - buffer_.size()));
@@ -85,6 +92,7 @@ class s3_upload final : public blob_sink {
         if (auto r = collect(); !r) return r.error();
         sending_.swap(buffer_);
         buffer_.clear();
+        buffer_.reserve(part_size_);  // the first swap leaves an empty string here
         int number = static_cast<int>(etags_.size() + 1);
         inflight_ = std::async(std::launch::async, [this, number] {
             return client_.upload_part(key_, upload_id_, number, sending_);

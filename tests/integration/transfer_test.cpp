@@ -84,10 +84,14 @@ TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
     auto options = any_type();
 #ifdef __SANITIZE_ADDRESS__
     // AddressSanitizer keeps freed memory in a quarantine (256 MiB by
-    // default) to catch use-after-free; cap it so that RSS reflects kho.
+    // default) to catch use-after-free, and with use-after-return checks
+    // gives every thread a heap "fake stack" (the S3 client's 32 reader
+    // threads then hold ~40 MiB). Cap the one and turn off the other so
+    // that RSS reflects kho; every other test keeps both.
     const char* inherited = std::getenv("ASAN_OPTIONS");
-    options.env.emplace_back("ASAN_OPTIONS",
-                             std::string(inherited ? inherited : "") + ":quarantine_size_mb=8");
+    options.env.emplace_back("ASAN_OPTIONS", std::string(inherited ? inherited : "") +
+                                                 ":quarantine_size_mb=8"
+                                                 ":detect_stack_use_after_return=0");
 #endif
     server_process server(options);
     const long baseline = server.peak_rss_kib();
@@ -111,11 +115,16 @@ TEST_CASE("a 1 GiB upload and download stream with bounded server memory") {
     auto peak = server.peak_rss_kib();
     INFO("server peak RSS " << peak << " KiB, " << baseline << " KiB after start");
     CHECK(peak > 0);
+    // With an object store, an upload holds by design one part filling and
+    // one part sending (16 MiB each by default) on top of what a local
+    // upload needs.
+    const long parts_kib = s3_backend() ? 2 * 16 * 1024 : 0;
 #ifdef __SANITIZE_ADDRESS__
-    // ASan's shadow memory and allocator take ~110 MiB before the first
-    // request; judge what the transfer adds.
-    CHECK(peak - baseline < 64 * 1024);
+    // ASan's shadow memory and allocator take ~110 MiB (~330 MiB with the
+    // S3 client's threads) before the first request; judge what the
+    // transfer adds.
+    CHECK(peak - baseline < 64 * 1024 + parts_kib);
 #else
-    CHECK(peak < 150 * 1024);
+    CHECK(peak < 150 * 1024 + parts_kib);
 #endif
 }

@@ -45,6 +45,19 @@ server_process::server_process(server_options options) : options_(std::move(opti
 
 server_process::~server_process() {
     if (pid_ > 0) stop();
+    if (owns_dir_ && s3_backend() && !options_.local_blobs) {
+        // The bucket goes with the data directory, so that repeated runs
+        // do not fill the test object store.
+        try {
+            auto s3 = test_bucket(options_.data_dir);
+            if (auto uploads = s3.list_multipart(""))
+                for (const auto& u : *uploads) (void)s3.abort_multipart(u.key, u.upload_id);
+            std::vector<std::string> keys;
+            (void)s3.list("", [&](const storage::s3_object& o) { keys.push_back(o.key); });
+            for (const auto& k : keys) (void)s3.remove(k);
+        } catch (...) {
+        }
+    }
     if (owns_dir_) {
         std::error_code ec;
         fs::remove_all(options_.data_dir.parent_path(), ec);
