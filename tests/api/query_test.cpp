@@ -22,13 +22,13 @@ TEST_CASE("query_params parses pairs and decodes them", "[query]") {
 
 // Found by fuzz/query_fuzz: Boost.URL 1.81's parse_query measures its input
 // again with strlen (boostorg/url#757), so a view that is not followed by a
-// NUL was read past its end, and the bytes after it became parameters.
+// NUL was read past its end, and its last value ran on into the bytes after.
 TEST_CASE("query_params reads a view to its end and no further", "[query][fuzz]") {
     const std::string buffer = "limit=20&trash=true";
-    const std::string_view first_pair = std::string_view(buffer).substr(0, 8);  // "limit=20"
-    auto q = query_params::parse(first_pair);
+    const std::string_view cut = std::string_view(buffer).substr(0, 7);  // "limit=2"
+    auto q = query_params::parse(cut);
     REQUIRE(q.has_value());
     REQUIRE(q->items().size() == 1);
-    CHECK(q->get("limit") == "20");
+    CHECK(q->get("limit") == "2");
     CHECK_FALSE(q->has("trash"));
 }
