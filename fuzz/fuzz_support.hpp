@@ -20,9 +20,9 @@ namespace kho::fuzz {
     __builtin_trap();
 }
 
-#define KHO_FUZZ_CHECK(cond)                                                       \
-    do {                                                                           \
-        if (!(cond)) ::kho::fuzz::property_failed(#cond, __FILE__, __LINE__);      \
+#define KHO_FUZZ_CHECK(cond)                                                  \
+    do {                                                                      \
+        if (!(cond)) ::kho::fuzz::property_failed(#cond, __FILE__, __LINE__); \
     } while (0)
 
 // Reads parameters from the front of the data; past its end every read
@@ -75,7 +75,11 @@ inline bool decode_utf8(std::string_view s, std::u32string* out = nullptr) {
     std::size_t i = 0;
     while (i < s.size()) {
         auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        std::size_t n = c < 0x80         ? 1
+                        : (c >> 5) == 6  ? 2
+                        : (c >> 4) == 14 ? 3
+                        : (c >> 3) == 30 ? 4
+                                         : 0;
         if (n == 0 || i + n > s.size()) return false;
         std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
         for (std::size_t k = 1; k < n; ++k) {

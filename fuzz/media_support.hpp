@@ -3,6 +3,7 @@
 // kho-worker, so each process gets a private temporary folder (removed at
 // exit) holding the current input and an output folder emptied per run.
 
+#include "core/error.hpp"
 #include "fuzz/fuzz_support.hpp"
 
 #include <cstdlib>
@@ -65,6 +66,18 @@ class scratch {
     }
     std::filesystem::path root_, input_, output_;
 };
+
+// The worker's answer to a bad file: unprocessable or unsupported_media_type.
+// Anything else (internal above all) makes kho-worker call the failure
+// retryable, and a job that can never succeed is retried until it
+// dead-letters.
+inline void check_refusal(const kho::error& e) {
+    const bool refusal = e.code == errc::unprocessable || e.code == errc::unsupported_media_type;
+    if (!refusal)
+        std::fprintf(stderr, "kho fuzz: refused with %s: %s\n",
+                     std::string(to_string(e.code)).c_str(), e.detail.c_str());
+    KHO_FUZZ_CHECK(refusal);
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);

@@ -71,7 +71,8 @@ void check_disposition(std::string_view type, const std::string& value, const st
     KHO_FUZZ_CHECK(value.starts_with(head));
     const auto close = value.find('"', head.size());
     KHO_FUZZ_CHECK(close != std::string::npos);
-    const std::string_view fallback = std::string_view(value).substr(head.size(), close - head.size());
+    const std::string_view fallback =
+        std::string_view(value).substr(head.size(), close - head.size());
     KHO_FUZZ_CHECK(!fallback.empty() && fallback.find('\\') == std::string_view::npos &&
                    fallback.find('%') == std::string_view::npos &&
                    fallback.find('/') == std::string_view::npos);
@@ -81,7 +82,8 @@ void check_disposition(std::string_view type, const std::string& value, const st
     const std::string_view encoded = std::string_view(value).substr(close + ext_head.size());
     for (std::size_t i = 0; i < encoded.size(); ++i) {
         if (encoded[i] != '%') {
-            KHO_FUZZ_CHECK(std::string_view("!#$&+-.^_`|~").find(encoded[i]) != std::string_view::npos ||
+            KHO_FUZZ_CHECK(std::string_view("!#$&+-.^_`|~").find(encoded[i]) !=
+                               std::string_view::npos ||
                            std::isalnum(static_cast<unsigned char>(encoded[i])));
             decoded += encoded[i];
             continue;
@@ -99,8 +101,8 @@ void check_disposition(std::string_view type, const std::string& value, const st
 // back by the upload parser.
 void check_upload_parser_reads(const std::string& value, const std::string& name) {
     const std::string params = value.substr(value.find(';'));
-    const std::string body = "--b\r\nContent-Disposition: form-data; name=\"file\"" + params +
-                             "\r\n\r\nx\r\n--b--\r\n";
+    const std::string body =
+        "--b\r\nContent-Disposition: form-data; name=\"file\"" + params + "\r\n\r\nx\r\n--b--\r\n";
     std::optional<std::string> seen;
     kho::api::multipart_callbacks cb;
     cb.on_part_begin = [&](const kho::api::multipart_part_info& info) -> kho::result<void> {

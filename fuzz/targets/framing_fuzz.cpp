@@ -62,8 +62,10 @@ void check_accepted(std::string_view block) {
         transfer_encoding += iequals(name, "Transfer-Encoding");
     }
     KHO_FUZZ_CHECK(content_length <= 1);
-    if (http10) KHO_FUZZ_CHECK(transfer_encoding == 0);
-    else KHO_FUZZ_CHECK(host == 1);
+    if (http10)
+        KHO_FUZZ_CHECK(transfer_encoding == 0);
+    else
+        KHO_FUZZ_CHECK(host == 1);
 }
 
 }  // namespace
@@ -79,7 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // arrived (the check must not read past what it is given).
     const std::string_view block = end ? bytes.substr(0, *end) : bytes;
     const auto problem = framing_problem(block);
-    if (!problem) check_accepted(block);
-    else KHO_FUZZ_CHECK(!problem->empty() && !kho::fuzz::has_ascii_control(*problem));
+    if (!problem)
+        check_accepted(block);
+    else
+        KHO_FUZZ_CHECK(!problem->empty() && !kho::fuzz::has_ascii_control(*problem));
     return 0;
 }

@@ -39,8 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     auto made = media::make_image_renditions(input, type->mime, out, recipes, limits);
     if (!made) {
-        KHO_FUZZ_CHECK(made.error().code == kho::errc::unprocessable ||
-                       made.error().code == kho::errc::unsupported_media_type);
+        kho::fuzz::check_refusal(made.error());
         KHO_FUZZ_CHECK(scratch.leftovers().empty());
         return 0;
     }

@@ -61,8 +61,8 @@ void check_audience(const json& j) {
         KHO_FUZZ_CHECK(a.error().code == kho::errc::invalid_parameter);
         return;
     }
-    KHO_FUZZ_CHECK(!(a->all_units && (!a->provinces.empty() || !a->levels.empty() ||
-                                      !a->units.empty())));
+    KHO_FUZZ_CHECK(
+        !(a->all_units && (!a->provinces.empty() || !a->levels.empty() || !a->units.empty())));
     for (const auto& u : a->units) KHO_FUZZ_CHECK(known(u));
     for (const auto& p : a->provinces) KHO_FUZZ_CHECK(kho::fuzz::is_valid_utf8(p));
     // What is stored reads back the same.
@@ -78,12 +78,15 @@ void check_press_kit(const json& body) {
         KHO_FUZZ_CHECK(in.error().code == kho::errc::invalid_parameter);
         return;
     }
-    if (in->title) KHO_FUZZ_CHECK(in->title->size() <= limits.max_title_bytes &&
-                                  kho::fuzz::is_valid_utf8(*in->title));
-    if (in->release) KHO_FUZZ_CHECK(in->release->size() <= limits.max_release_bytes &&
-                                    kho::fuzz::is_valid_utf8(*in->release));
-    if (in->contact) KHO_FUZZ_CHECK(in->contact->size() <= limits.max_text_bytes &&
-                                    kho::fuzz::is_valid_utf8(*in->contact));
+    if (in->title)
+        KHO_FUZZ_CHECK(in->title->size() <= limits.max_title_bytes &&
+                       kho::fuzz::is_valid_utf8(*in->title));
+    if (in->release)
+        KHO_FUZZ_CHECK(in->release->size() <= limits.max_release_bytes &&
+                       kho::fuzz::is_valid_utf8(*in->release));
+    if (in->contact)
+        KHO_FUZZ_CHECK(in->contact->size() <= limits.max_text_bytes &&
+                       kho::fuzz::is_valid_utf8(*in->contact));
     if (in->items) {
         KHO_FUZZ_CHECK(in->items->size() <= limits.max_items);
         for (const auto& item : *in->items) {

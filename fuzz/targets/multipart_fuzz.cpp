@@ -80,7 +80,8 @@ transcript run(const std::string& boundary, const multipart_limits& limits, std:
     std::size_t at = 0;
     kho::result<void> r = kho::ok();
     for (std::size_t i = 0; r && at < body.size(); ++i) {
-        const std::size_t n = cuts.empty() ? body.size() : std::max<std::size_t>(1, cuts[i % cuts.size()]);
+        const std::size_t n =
+            cuts.empty() ? body.size() : std::max<std::size_t>(1, cuts[i % cuts.size()]);
         r = p.feed(body.substr(at, n));
         at += n;
     }

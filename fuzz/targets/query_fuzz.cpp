@@ -79,6 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             KHO_FUZZ_CHECK(flag.error().code == kho::errc::invalid_parameter);
         }
     }
-    KHO_FUZZ_CHECK(!q->get_uint("\x01" "absent", min, max).value().has_value());
+    KHO_FUZZ_CHECK(!q->get_uint("\x01"
+                                "absent",
+                                min, max)
+                        .value()
+                        .has_value());
     return 0;
 }

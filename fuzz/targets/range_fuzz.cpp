@@ -16,10 +16,14 @@ namespace {
 // Small sizes hit the clamping and suffix edges; huge ones the overflow edges.
 std::uint64_t pick_size(std::uint8_t scale, std::uint64_t raw) {
     switch (scale % 4) {
-        case 0: return raw % 64;
-        case 1: return raw % 100'000;
-        case 2: return raw;
-        default: return UINT64_MAX - raw % 4;
+        case 0:
+            return raw % 64;
+        case 1:
+            return raw % 100'000;
+        case 2:
+            return raw;
+        default:
+            return UINT64_MAX - raw % 4;
     }
 }
 

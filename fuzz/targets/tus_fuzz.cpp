@@ -82,7 +82,8 @@ void check_metadata_fields(const std::vector<std::pair<std::string, std::string>
             return;
         }
     }
-    auto m = api::build_metadata(fields, file_name, api::sniffed_type{"image/png", kho::asset_kind::poster});
+    auto m = api::build_metadata(fields, file_name,
+                                 api::sniffed_type{"image/png", kho::asset_kind::poster});
     if (!m) {
         KHO_FUZZ_CHECK(m.error().code == kho::errc::invalid_parameter);
         return;

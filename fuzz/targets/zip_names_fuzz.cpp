@@ -152,6 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::uint64_t first = zip.size() * slice_a / 256;
     const std::uint64_t length = (zip.size() - first) * slice_b / 255;
-    KHO_FUZZ_CHECK(flatten(api::slice_parts(plan->parts, first, length)) == zip.substr(first, length));
+    KHO_FUZZ_CHECK(flatten(api::slice_parts(plan->parts, first, length)) ==
+                   zip.substr(first, length));
     return 0;
 }
