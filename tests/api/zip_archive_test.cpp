@@ -650,9 +650,10 @@ TEST_CASE("zip_archive: entry names are safe and unique", "[zip]") {
 TEST_CASE("zip_archive: entry names that are one file once extracted are told apart",
           "[zip][fuzz]") {
     using names = std::vector<std::string>;
-    const std::string nfd = "A\xCC\x81p phi\xCC\x81" "ch.png";  // "Áp phích.png" from macOS
-    REQUIRE(kho::api::zip_entry_names({nfd, "Áp phích.png"}) ==
-            names{nfd, "Áp phích (2).png"});
+    const std::string nfd =
+        "A\xCC\x81p phi\xCC\x81"
+        "ch.png";  // "Áp phích.png" from macOS
+    REQUIRE(kho::api::zip_entry_names({nfd, "Áp phích.png"}) == names{nfd, "Áp phích (2).png"});
     REQUIRE(kho::api::zip_entry_names({"Áp phích.png", "ÁP PHÍCH.PNG", "áp phích.png"}) ==
             names{"Áp phích.png", "ÁP PHÍCH (2).PNG", "áp phích (3).png"});
     // A folder in one case and a file in another.
