@@ -3,11 +3,13 @@
 # replays the committed regressions, fuzzes every target for a while, and
 # prints a table of CPU time, executions, corpus size and findings.
 #
-#   fuzz/run.sh [--quick | --minutes N | --seconds N] [--build-dir DIR]
-#               [--jobs N] [TARGET...]
+#   fuzz/run.sh [--quick | --minutes N | --seconds N | --cpu-minutes N]
+#               [--build-dir DIR] [--jobs N] [TARGET...]
 #
 # --quick (the default; what the test suite runs): 10 s per parser target,
 # 15 s per media target. --minutes N / --seconds N: that long per target.
+# --cpu-minutes N: until the target has used N minutes of CPU, in slices
+# (on a shared machine a wall-clock minute may be half a CPU minute).
 # Targets run one after another on one core each; --jobs only sets the
 # build's parallelism (default 2). The corpus grows in DIR/corpus/<target>
 # across runs. Exit status 1 on any finding (crash, leak, timeout, memory
@@ -18,6 +20,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build/fuzz"
 mode=quick
 per_target=""
+cpu_goal=""
 jobs=2
 targets=()
 while [ $# -gt 0 ]; do
@@ -25,9 +28,10 @@ while [ $# -gt 0 ]; do
         --quick) mode=quick ;;
         --minutes) mode=timed; per_target=$(($2 * 60)); shift ;;
         --seconds) mode=timed; per_target=$2; shift ;;
+        --cpu-minutes) mode=cpu; cpu_goal=$(($2 * 60)); shift ;;
         --build-dir) build="$2"; shift ;;
         --jobs) jobs="$2"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1") ;;
     esac
@@ -74,6 +78,22 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # libvips and GLib warnings about broken files are expected here.
 export VIPS_WARNING=0
 
+# One libFuzzer session of target $t for $1 wall-clock seconds; adds its
+# CPU time, executions and peak RSS to cpu, execs and rss.
+fuzz_for() {
+    TIMEFORMAT='%U %S'
+    { time "$bin" "${limits[@]}" -max_total_time="$1" -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "${dirs[@]}" >"$log" 2>&1 || status=$?; } \
+        2>"$build/logs/$t.time"
+    local user sys n r
+    read -r user sys <"$build/logs/$t.time"
+    cpu=$(awk -v c="$cpu" -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", c + u + s }')
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    r=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
+    execs=$((execs + ${n:-0}))
+    rss=$((${r:-0} > rss ? ${r:-0} : rss))
+}
+
 findings=()
 rows=()
 total_cpu=0
@@ -106,14 +126,17 @@ for t in "${targets[@]}"; do
     dirs=("$corpus" "$seeds/$t")
     [ -d "$regressions" ] && dirs+=("$regressions")
     status=0
-    TIMEFORMAT='%U %S'
-    { time "$bin" "${limits[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-        -artifact_prefix="$artifacts/" "${dirs[@]}" >"$log" 2>&1 || status=$?; } 2>"$build/logs/$t.time"
-    read -r user sys <"$build/logs/$t.time"
-    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
+    cpu=0
+    execs=0
+    rss=0
+    if [ "$mode" = cpu ]; then
+        while [ "$status" -eq 0 ] && awk -v c="$cpu" -v g="$cpu_goal" 'BEGIN { exit !(c < g) }'; do
+            fuzz_for "$(awk -v c="$cpu" -v g="$cpu_goal" 'BEGIN { r = g - c; printf "%d", r < 20 ? 20 : r + 0.999 }')"
+        done
+    else
+        fuzz_for "$seconds"
+    fi
     total_cpu=$(awk -v a="$total_cpu" -v b="$cpu" 'BEGIN { printf "%.1f", a + b }')
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     size=$(find "$corpus" -type f | wc -l)
     found=$(find "$artifacts" -type f | wc -l)
     if [ "$status" -ne 0 ] || [ "$found" -gt 0 ]; then
@@ -125,8 +148,8 @@ for t in "${targets[@]}"; do
         found=$((found > 0 ? found : 1))
     fi
     rows+=("$(printf '%-16s %9s %10s %8s %6s %8s %8s' "$t" "$cpu" "$(awk -v c="$cpu" 'BEGIN { printf "%.2f", c / 60 }')" \
-        "${execs:-0}" "$size" "${rss:-?}" "$found")")
-    echo "fuzz: $t done (${cpu} CPU s, ${execs:-0} execs, $found findings)"
+        "$execs" "$size" "$rss" "$found")")
+    echo "fuzz: $t done (${cpu} CPU s, $execs execs, $found findings)"
 done
 
 echo
