@@ -77,6 +77,10 @@ export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # libvips and GLib warnings about broken files are expected here.
 export VIPS_WARNING=0
+# The media targets rewrite their input file on every run: on ext4 a file
+# truncated and written again is flushed to disk when closed (auto_da_alloc),
+# so on a busy disk the target waited for I/O instead of fuzzing. tmpfs.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 
 # One libFuzzer session of target $t for $1 wall-clock seconds; adds its
 # CPU time, executions and peak RSS to cpu, execs and rss.
