@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "fuzz/fuzz_support.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -58,11 +59,13 @@ class scratch {
         root_ = pattern;
         input_ = root_ / "input";
         output_ = root_ / "out";
-        // libFuzzer leaves through exit() after a run and on -max_total_time.
-        std::atexit([] {
-            std::error_code ec;
-            std::filesystem::remove_all(get().root_, ec);
-        });
+    }
+    // libFuzzer leaves through exit(), which destroys this static. (Not an
+    // atexit() handler registered in the constructor: that one would run
+    // after the destructor, on an empty path, and leave the folder behind.)
+    ~scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(root_, ec);
     }
     std::filesystem::path root_, input_, output_;
 };
