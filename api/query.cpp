@@ -13,7 +13,12 @@ namespace kho::api {
 result<query_params> query_params::parse(std::string_view raw_query) {
     query_params q;
     if (raw_query.empty()) return q;
-    auto parsed = boost::urls::parse_query(raw_query);
+    // Boost.URL 1.81's parse_query re-measures its input with strlen after
+    // validating it (boostorg/url#757): given a view that is not followed
+    // by a NUL it reads past the end and returns pairs from bytes outside
+    // the view. A copy ends where the view ends. (Found by fuzz/query_fuzz.)
+    const std::string terminated(raw_query);
+    auto parsed = boost::urls::parse_query(terminated);
     if (!parsed) return make_error(errc::bad_request, "the query string is malformed");
     // '+' means a space in query strings, as HTML forms and URLSearchParams
     // write them; a literal plus is %2B.

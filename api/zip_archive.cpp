@@ -282,6 +282,27 @@ std::string clean_component(std::string_view raw) {
     return sanitize_file_name(s);
 }
 
+// "stem (n).ext" for the n-th entry of a name. The stem is shortened (at a
+// UTF-8 boundary) so that the result stays within sanitize_file_name's 255
+// bytes: a 255-byte name plus " (2)" is a component that file systems
+// refuse to create (found by fuzz/zip_names_fuzz). An "extension" longer
+// than 16 bytes is not one, as in sanitize_file_name.
+std::string numbered(const std::string& leaf, int n) {
+    constexpr std::size_t max_bytes = 255;
+    const auto dot = leaf.find_last_of('.');
+    const bool has_ext = dot != std::string::npos && dot > 0 && leaf.size() - dot <= 16;
+    std::string stem = has_ext ? leaf.substr(0, dot) : leaf;
+    const std::string ext = has_ext ? leaf.substr(dot) : std::string();
+    const std::string suffix = " (" + std::to_string(n) + ")";
+    const std::size_t room = max_bytes - suffix.size() - ext.size();
+    if (stem.size() > room) {
+        std::size_t cut = room;
+        while (cut > 0 && (static_cast<unsigned char>(stem[cut]) & 0xC0) == 0x80) --cut;
+        stem.resize(cut);
+    }
+    return stem + suffix + ext;
+}
+
 std::vector<std::string> clean_path(std::string_view requested) {
     std::vector<std::string> parts;
     std::size_t start = 0;
@@ -424,13 +445,17 @@ std::vector<std::string> zip_entry_names(const std::vector<std::string>& request
     for (const auto& r : requested) paths.push_back(clean_path(r));
 
     // Folders first: a file may not take the name of a folder that another
-    // entry needs, whatever the order.
+    // entry needs, whatever the order. Names are compared by file_name_key,
+    // not byte for byte or ASCII-case-insensitively: "Áp.png" in NFD (as
+    // macOS uploads it) and in NFC, or "Á.png" and "á.png", are one file
+    // once extracted on APFS, NTFS or by libarchive, and one entry would
+    // silently overwrite the other (found by fuzz/zip_names_fuzz).
     std::set<std::string> taken;
     for (const auto& p : paths) {
         std::string folder;
         for (std::size_t i = 0; i + 1 < p.size(); ++i) {
             folder += (i ? "/" : "") + p[i];
-            taken.insert(ascii_lower(folder));
+            taken.insert(file_name_key(folder));
         }
     }
 
@@ -441,17 +466,13 @@ std::vector<std::string> zip_entry_names(const std::vector<std::string>& request
         for (std::size_t i = 0; i + 1 < p.size(); ++i) folder += p[i] + "/";
         const std::string& leaf = p.back();
         std::string name = folder + leaf;
-        if (taken.contains(ascii_lower(name))) {
-            const auto dot = leaf.find_last_of('.');
-            const bool has_ext = dot != std::string::npos && dot > 0;
-            const std::string stem = has_ext ? leaf.substr(0, dot) : leaf;
-            const std::string ext = has_ext ? leaf.substr(dot) : std::string();
+        if (taken.contains(file_name_key(name))) {
             for (int n = 2;; ++n) {
-                name = folder + stem + " (" + std::to_string(n) + ")" + ext;
-                if (!taken.contains(ascii_lower(name))) break;
+                name = folder + numbered(leaf, n);
+                if (!taken.contains(file_name_key(name))) break;
             }
         }
-        taken.insert(ascii_lower(name));
+        taken.insert(file_name_key(name));
         names.push_back(std::move(name));
     }
     return names;

@@ -72,9 +72,11 @@ result<std::uint32_t> crc32_of_blob(const storage::blob_file& file, std::uint64_
 // - each remaining component goes through sanitize_file_name (valid UTF-8,
 //   no control or bidi characters, at most 255 bytes); Vietnamese diacritics
 //   are kept exactly as given; a name with no component left becomes "file";
-// - duplicates (ASCII case-insensitive, also against folders of other names)
-//   get " (2)", " (3)", ... before the extension: "a.png", "A.PNG" -> "a.png",
-//   "A (2).PNG".
+// - duplicates (compared by kho::file_name_key: Unicode case-insensitive and
+//   normalization-insensitive, as NTFS, APFS and libarchive see names; also
+//   against folders of other names) get " (2)", " (3)", ... before the
+//   extension: "a.png", "A.PNG" -> "a.png", "A (2).PNG"; "Áp.png" in NFC and
+//   in NFD -> "Áp.png", "Áp (2).png".
 std::vector<std::string> zip_entry_names(const std::vector<std::string>& requested);
 
 }  // namespace kho::api

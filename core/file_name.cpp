@@ -2,7 +2,12 @@
 
 #include "core/text.hpp"
 
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
 #include <unicode/utf8.h>
+
+#include <algorithm>
+#include <climits>
 
 namespace kho {
 namespace {
@@ -75,6 +80,31 @@ std::string file_extension(std::string_view name) {
     for (auto& ch : ext)
         if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
     return ext;
+}
+
+std::string file_name_key(std::string_view name) {
+    std::string out;
+    if (std::all_of(name.begin(), name.end(), [](char c) { return (c & 0x80) == 0; })) {
+        // ASCII: case folding is lower-casing, and NFKC changes nothing.
+        out.assign(name);
+        for (auto& ch : out)
+            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+        return out;
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    const auto n = static_cast<int32_t>(std::min<std::size_t>(name.size(), INT32_MAX));
+    auto src = icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), n));
+    if (U_SUCCESS(status)) {
+        auto folded = fold->normalize(src, status);
+        if (U_SUCCESS(status)) {
+            folded.toUTF8String(out);
+            return out;
+        }
+    }
+    // ICU's data is part of the library; without it, fall back to the name.
+    src.toUTF8String(out);
+    return out;
 }
 
 }  // namespace kho

@@ -742,6 +742,15 @@ result<void> transcoder::write_packets(AVCodecContext* enc, AVStream* ost) {
         pkt_->stream_index = ost->index;
         av_packet_rescale_ts(pkt_.get(), enc->time_base, ost->time_base);
         rc = av_interleaved_write_frame(out_.get(), pkt_.get());
+        // The MP4 muxer refuses timing it cannot store (a composition offset
+        // past 32 bits, a decreasing dts) with PATCHWELCOME or EINVAL; the
+        // timing is the input's, so that file is broken and a retry would
+        // fail the same way. Only write errors are kho's problem (internal).
+        // Found by fuzz/video_fuzz: a WebM with a time base of 8357793/500000000 s,
+        // kept by the encoder, gave offsets the MP4 timescale cannot hold.
+        if (rc == AVERROR_PATCHWELCOME || rc == AVERROR(EINVAL))
+            return av_failure(errc::unprocessable, "the video's timestamps cannot be stored in MP4",
+                              rc);
         if (rc < 0) return av_failure(errc::internal, "cannot write the MP4 file", rc);
     }
 }

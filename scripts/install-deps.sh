@@ -8,6 +8,9 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # the fuzz build (fuzz/run.sh): clang 14, and libFuzzer with the sanitizer
+  # runtimes, which Debian 12 ships apart from clang (libclang-rt-14-dev)
+  clang libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-url1.81-dev librocksdb-dev nlohmann-json3-dev catch2 libssl-dev
   libmagic-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev

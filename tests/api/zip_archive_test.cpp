@@ -1,6 +1,7 @@
 #include "api/zip_archive.hpp"
 
 #include "core/sha256.hpp"
+#include "core/text.hpp"
 #include "tests/support/media_commands.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -641,6 +642,43 @@ TEST_CASE("zip_archive: entry names are safe and unique", "[zip]") {
     REQUIRE(kho::api::zip_entry_names({"x", "x/y.txt"}) == names{"x (2)", "x/y.txt"});
     REQUIRE(kho::api::zip_entry_names({"X/y.txt", "x"}) == names{"X/y.txt", "x (2)"});
     REQUIRE(kho::api::zip_entry_names({}).empty());
+}
+
+// Found by fuzz/zip_names_fuzz: names that differ only in Unicode case or
+// normalization were kept apart, and the second overwrote the first when
+// extracted on Windows or macOS, or by libarchive (which reads names as NFC).
+TEST_CASE("zip_archive: entry names that are one file once extracted are told apart",
+          "[zip][fuzz]") {
+    using names = std::vector<std::string>;
+    const std::string nfd =
+        "A\xCC\x81p phi\xCC\x81"
+        "ch.png";  // "Áp phích.png" from macOS
+    REQUIRE(kho::api::zip_entry_names({nfd, "Áp phích.png"}) == names{nfd, "Áp phích (2).png"});
+    REQUIRE(kho::api::zip_entry_names({"Áp phích.png", "ÁP PHÍCH.PNG", "áp phích.png"}) ==
+            names{"Áp phích.png", "ÁP PHÍCH (2).PNG", "áp phích (3).png"});
+    // A folder in one case and a file in another.
+    REQUIRE(kho::api::zip_entry_names({"Ảnh/1.jpg", "ảnh"}) == names{"Ảnh/1.jpg", "ảnh (2)"});
+    // Letters that differ stay as they are.
+    REQUIRE(kho::api::zip_entry_names({"Da.png", "Đa.png"}) == names{"Da.png", "Đa.png"});
+}
+
+// Found by fuzz/zip_names_fuzz: " (2)" made a 255-byte name 259 bytes long,
+// a component that file systems refuse to create.
+TEST_CASE("zip_archive: a numbered duplicate stays within 255 bytes", "[zip][fuzz]") {
+    std::string long_name;
+    for (int i = 0; i < 83; ++i) long_name += "ệ";  // 249 bytes
+    long_name += ".jpeg";                           // 254 bytes
+    const auto names = kho::api::zip_entry_names({long_name, long_name, long_name + "x"});
+    REQUIRE(names.size() == 3);
+    CHECK(names[0] == long_name);
+    CHECK(names[1].size() <= 255);
+    CHECK(kho::is_valid_utf8(names[1]));
+    CHECK(names[1].ends_with(" (2).jpeg"));
+    CHECK(names[1].starts_with("ệệệ"));
+    // No extension worth keeping: the number goes at the end.
+    const std::string no_ext(255, 'a');
+    const auto plain = kho::api::zip_entry_names({no_ext, no_ext});
+    CHECK(plain[1] == std::string(251, 'a') + " (2)");
 }
 
 TEST_CASE("zip_archive: plan_zip rejects invalid entries", "[zip]") {

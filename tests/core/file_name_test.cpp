@@ -168,3 +168,20 @@ TEST_CASE("file_extension", "[file_name]") {
     CHECK(file_extension(".") == "");
     CHECK(file_extension("Kế hoạch.Tài liệu") == "tài liệu");
 }
+
+// zip_entry_names compares names with it (found by fuzz/zip_names_fuzz).
+TEST_CASE("file_name_key matches names that are one file once extracted", "[file_name][fuzz]") {
+    using kho::file_name_key;
+    // ASCII case.
+    CHECK(file_name_key("Report.PDF") == file_name_key("report.pdf"));
+    // Vietnamese letters in either case (NTFS, APFS: one file).
+    CHECK(file_name_key("ÁP PHÍCH.png") == file_name_key("áp phích.png"));
+    CHECK(file_name_key("Đào tạo") == file_name_key("đào tạo"));
+    // NFD as macOS uploads it, NFC as Windows does (APFS, libarchive: one file).
+    CHECK(file_name_key("A\xCC\x81p.png") == file_name_key("\xC3\x81p.png"));
+    CHECK(file_name_key("Nghi\xCC\xA3 quye\xCC\x82\xCC\x81t") == file_name_key("Nghị quyết"));
+    // Different letters stay different.
+    CHECK(file_name_key("Ap.png") != file_name_key("Áp.png"));
+    CHECK(file_name_key("Da.png") != file_name_key("Đa.png"));
+    CHECK(file_name_key("a.png") != file_name_key("a.jpg"));
+}

@@ -56,7 +56,6 @@ bool has_encoder(const std::string& name) {
     return r.text.find(" " + name + " ") != std::string::npos;
 }
 
-
 double number(const json& j) {
     return std::stod(j.get<std::string>());
 }
@@ -635,6 +634,21 @@ TEST_CASE("cut-off, corrupt and foreign videos are refused with a sentence", "[m
         check_refused(r, errc::unprocessable, out);
         CHECK(r.error().detail.find("1920") != std::string::npos);
     }
+}
+
+// Found by fuzz/video_fuzz (the input is its regression file): a WebM with a
+// time base of 8357793/500000000 s made the MP4 muxer refuse x264's
+// timestamps, which was reported as internal (retryable) instead of a
+// refusal of the file.
+TEST_CASE("timestamps the MP4 muxer cannot store refuse the file", "[media][video][fuzz]") {
+    start_vips();
+    kho::test::temp_dir tmp("kho-video");
+    const auto out = tmp.path() / "out";
+    const fs::path input =
+        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/odd-time-base.webm";
+    REQUIRE(fs::is_regular_file(input));
+    auto r = make_video_renditions(input, "video/webm", out);
+    check_refused(r, errc::unprocessable, out);
 }
 
 TEST_CASE("playlists, concat scripts and protocol URLs never open another file", "[media][video]") {
