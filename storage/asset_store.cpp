@@ -219,7 +219,8 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
                                                             const blob_info& blob,
                                                             const std::string& content_type,
                                                             const std::string& file_name,
-                                                            const audit_context& who) {
+                                                            const audit_context& who,
+                                                            const commit_hook& also) {
     if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     const std::string& principal = who.actor;
     auto now = clock_.now();
@@ -252,6 +253,7 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     e.detail = {{"title", a.meta.title}, {"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, a.id, v).has_value();
+    if (also) also(batch, a, v);
     auto catalog = stage_catalog(batch, a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
@@ -264,7 +266,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
                                                const blob_info& blob,
                                                const std::string& content_type,
                                                const std::string& file_name,
-                                               const audit_context& who) {
+                                               const audit_context& who, const commit_hook& also) {
     if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     std::lock_guard asset_guard(asset_lock(id));
     auto a = get(id);
@@ -296,6 +298,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     e.detail = {{"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, id, v).has_value();
+    if (also) also(batch, *a, v);
     auto catalog = stage_catalog(batch, *a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");

@@ -85,6 +85,13 @@ struct store_stats {
     std::int64_t blob_bytes = 0;
 };
 
+// Adds records of another store to the WriteBatch of a new asset or
+// version, so that they commit together (a resumable upload's record
+// notes the asset it became: after a crash, either both are there or
+// neither).
+using commit_hook =
+    std::function<void(rocksdb::WriteBatch&, const asset&, const asset_version&)>;
+
 class asset_store {
   public:
     // Every change below is audited: its entry is committed in the same
@@ -97,12 +104,13 @@ class asset_store {
                                                    const blob_info& blob,
                                                    const std::string& content_type,
                                                    const std::string& file_name,
-                                                   const audit_context& who);
+                                                   const audit_context& who,
+                                                   const commit_hook& also = {});
 
     // Adds version N+1 (a draft) to a live asset.
     result<asset_version> add_version(const ulid& id, blob_writer writer, const blob_info& blob,
                                       const std::string& content_type, const std::string& file_name,
-                                      const audit_context& who);
+                                      const audit_context& who, const commit_hook& also = {});
 
     // Takes one workflow step on version `n`. errc::conflict (naming the
     // allowed steps) when the step does not exist from the version's state

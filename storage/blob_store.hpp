@@ -53,8 +53,11 @@ class blob_writer {
     blob_writer(unique_fd fd, std::filesystem::path tmp_path, std::uint64_t max_size);
     // Wraps a complete, already durable file under tmp/ (a finished resumable
     // upload) so that place() can move it into the store. Removed on
-    // destruction unless placed.
-    static blob_writer adopt(std::filesystem::path path, std::uint64_t size);
+    // destruction unless placed, or kept with `keep_unplaced` (a resumable
+    // upload's file: a completion that fails on storage trouble is tried
+    // again later, from the same file).
+    static blob_writer adopt(std::filesystem::path path, std::uint64_t size,
+                             bool keep_unplaced = false);
     // A writer whose bytes go to a remote store's sink.
     blob_writer(std::unique_ptr<blob_sink> sink, std::uint64_t max_size);
     blob_writer(blob_writer&&) noexcept;
@@ -83,6 +86,7 @@ class blob_writer {
     std::uint64_t max_size_;
     bool released_ = false;
     bool finished_ = false;
+    bool keep_unplaced_ = false;
 };
 
 // Reads a blob's bytes in order (from a remote store, or a local file).

@@ -1,5 +1,6 @@
 #include "storage/maintenance.hpp"
 
+#include "core/resumable_sha256.hpp"
 #include "core/sha256.hpp"
 #include "storage/asset_store.hpp"
 #include "storage/blob_store.hpp"
@@ -9,9 +10,30 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace kho::storage {
+
+namespace {
+
+// Digests of resumable uploads that are complete but not an asset yet: the
+// server stopped between moving the file into the blob store and the
+// commit, and the next request about the upload commits from that blob.
+std::set<std::string> awaited_blobs(const upload_store& uploads) {
+    std::set<std::string> out;
+    for (const auto& u : uploads.all()) {
+        if (u.asset_id || !u.length || u.offset != *u.length ||
+            u.concat == upload_record::concat_kind::partial)
+            continue;
+        resumable_sha256 hash;
+        if (u.offset == 0 || resumable_sha256::restore(u.hash_state, hash))
+            out.insert(hash.finish_hex());
+    }
+    return out;
+}
+
+}  // namespace
 
 gc_report collect_garbage(asset_store& assets, blob_store& blobs, upload_store& uploads,
                           bool dry_run) {
@@ -19,7 +41,9 @@ gc_report collect_garbage(asset_store& assets, blob_store& blobs, upload_store& 
     report.dry_run = dry_run;
     std::vector<blob_info> all;
     blobs.for_each([&](const blob_info& b) { all.push_back(b); });
+    const auto awaited = awaited_blobs(uploads);
     for (const auto& b : all) {
+        if (awaited.count(b.sha256)) continue;
         if (assets.remove_if_unreferenced(b.sha256, dry_run)) {
             ++report.unreferenced_blobs;
             report.unreferenced_bytes += b.size;
