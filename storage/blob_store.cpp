@@ -161,6 +161,22 @@ result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info)
         // removes its temporary file.
         return false;
     }
+    if (auto r = put(writer, info, !existed); !r) return r.error();
+    return true;
+}
+
+result<void> local_blob_store::replace(blob_writer& writer, const blob_info& info) {
+    if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
+    if (auto r = put(writer, info, false); !r) return r;
+    // Readers that open it from now on get the new file; a descriptor of
+    // the damaged one must not be handed out again.
+    std::lock_guard lock(open_files_mutex_);
+    open_files_.erase(info.sha256);
+    return ok();
+}
+
+result<void> local_blob_store::put(blob_writer& writer, const blob_info& info, bool fresh) {
+    auto target = path_of(info.sha256);
     auto level1 = target.parent_path().parent_path();
     if (auto r = ensure_dir(level1); !r) return r.error();
     if (auto r = ensure_dir(target.parent_path()); !r) return r.error();
@@ -170,12 +186,12 @@ result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info)
     writer.release();
     if (auto r = fsync_dir(target.parent_path()); !r) {
         // The upload fails; its file must not stay under the digest with a
-        // directory entry that may not be durable: a later upload of the
-        // same bytes would deduplicate against it and never fsync it.
-        if (!existed) ::unlink(target.c_str());
+        // directory entry that may not be durable. (A replaced blob keeps
+        // its new, good bytes: its old entry was damaged anyway.)
+        if (fresh) ::unlink(target.c_str());
         return r.error();
     }
-    return true;
+    return ok();
 }
 
 result<blob_file> local_blob_store::open_read(const std::string& hex) const {
