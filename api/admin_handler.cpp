@@ -4,6 +4,7 @@
 #include "api/problem.hpp"
 #include "api/query.hpp"
 #include "api/router.hpp"
+#include "storage/asset_store.hpp"
 #include "storage/maintenance.hpp"
 #include "storage/migrating_blob_store.hpp"
 
@@ -49,11 +50,31 @@ awaitable<response> verify(app& a, request& req) {
     json problems = json::array();
     for (const auto& p : report.problems)
         problems.push_back({{"sha256", p.sha256}, {"problem", p.problem}, {"versions", p.where}});
-    co_return json_response({{"ok", report.problems.empty()},
-                             {"versions", report.versions},
-                             {"blobs_checked", report.blobs_checked},
-                             {"bytes_checked", report.bytes_checked},
-                             {"problems", std::move(problems)}});
+    const auto& refs = report.references;
+    json mismatches = json::array();
+    for (const auto& m : refs.mismatches)
+        mismatches.push_back({{"sha256", m.sha256}, {"recorded", m.recorded}, {"actual", m.actual}});
+    json damaged = json::array();
+    for (const auto& d : a.assets.damage().list())
+        damaged.push_back({{"sha256", d.sha256},
+                           {"found_by", d.found_by},
+                           {"detail", d.detail},
+                           {"at", format_rfc3339(d.at)}});
+    co_return json_response(
+        {{"ok", report.ok()},
+         {"versions", report.versions},
+         {"renditions", report.renditions},
+         {"blobs_checked", report.blobs_checked},
+         {"bytes_checked", report.bytes_checked},
+         {"problems", std::move(problems)},
+         {"references",
+          {{"consistent", refs.consistent()},
+           {"referenced_blobs", refs.referenced_blobs},
+           {"referenced_bytes", refs.referenced_bytes},
+           {"recorded_blob_count", refs.recorded_blob_count},
+           {"recorded_blob_bytes", refs.recorded_blob_bytes},
+           {"mismatches", std::move(mismatches)}}},
+         {"damaged", std::move(damaged)}});
 }
 
 // POST /api/v1/admin/backup {"destination": "/absolute/path"}

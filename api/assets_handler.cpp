@@ -47,8 +47,15 @@ response asset_response(const app& ap, int status, const asset& a,
                         const std::vector<asset_version>& versions) {
     auto body = to_api_json(a);
     json vs = json::array();
-    for (const auto& v : versions) vs.push_back(version_json(ap, a.id, v));
+    bool damaged = false;
+    for (const auto& v : versions) {
+        auto vj = version_json(ap, a.id, v);
+        damaged |= vj["damaged"].get<bool>();
+        for (const auto& r : vj["renditions"]) damaged |= r.value("damaged", false);
+        vs.push_back(std::move(vj));
+    }
     body["versions"] = std::move(vs);
+    body["damaged"] = damaged;
     auto r = json_response(status, body);
     // json_response serialized the body once: hash those bytes.
     const auto& text = std::get<std::string>(r.body.front());

@@ -74,7 +74,7 @@ boost::asio::awaitable<result<std::string>> read_body(request& req, std::size_t 
 }
 
 file_segment segment_of(const storage::blob_file& file, std::uint64_t offset, std::uint64_t length) {
-    return file_segment{file.fd, offset, length, file.remote};
+    return file_segment{file.fd, offset, length, file.remote, {}};
 }
 
 }  // namespace kho::api

@@ -90,6 +90,13 @@ struct file_segment {
     std::uint64_t length = 0;
     // Set instead of `fd` for a remote store's object.
     std::shared_ptr<const storage::remote_blob> remote;
+    // The SHA-256 (hex) the bytes must hash to, when the segment is a whole
+    // stored blob. The session then hashes what it sends and holds the last
+    // piece back until the digest matches; on a mismatch it aborts the
+    // connection (the client sees a short body, never a complete wrong one)
+    // and reports the blob (api/damage_report.hpp). Empty: sent as is (a
+    // range of a blob cannot be checked without reading all of it).
+    std::string verify_sha256;
 };
 
 // [offset, offset + length) of a stored blob, local or remote.

@@ -114,6 +114,7 @@ result<representation> kit_zip(app& a, const press_kit& kit, const std::vector<k
         e.name = name;
         e.modified = f.modified / 1000;
         e.file = segment_of(blob, 0, f.size);
+        e.file->verify_sha256 = f.sha256;  // a damaged file cuts the ZIP short
         e.crc32 = crc;
         entries.push_back(std::move(e));
         append_csv_row(manifest, {name, f.item.caption, f.item.credit, f.sha256, f.item.asset.to_string(),

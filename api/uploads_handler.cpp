@@ -205,6 +205,22 @@ awaitable<result<void>> claim_upload(app& a, request& req, upload_record& r,
     co_return ok();
 }
 
+// Puts an upload back at its checkpoint (bytes known to be on disk): the
+// file is cut there and the record says so. `r` becomes the new record.
+// Either step may fail alone: a record still at the old offset over a
+// shorter file is rolled back by the next PATCH (append_body), a longer
+// file is cut by it.
+result<void> roll_back(app& a, int fd, upload_record& r) {
+    upload_record back = r;
+    back.offset = r.checkpoint;
+    back.hash_state = r.checkpoint_hash_state;
+    const bool cut = ::ftruncate(fd, static_cast<off_t>(back.offset)) == 0;
+    auto failure = cut ? result<void>() : result<void>(io_failure("truncate upload file"));
+    if (auto saved = a.uploads.save(back); !saved) return saved.error();
+    r = std::move(back);
+    return failure;
+}
+
 awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
                                     std::uint64_t expected_offset,
                                     std::optional<std::uint64_t> declared_length = {}) {
@@ -231,9 +247,21 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
     auto path = a.uploads.file_of(r.id);
     storage::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) co_return io_failure("open upload file");
-    // Bytes past the committed offset were never acknowledged: drop them.
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) co_return io_failure("stat upload file");
+    if (static_cast<std::uint64_t>(st.st_size) < r.offset) {
+        // Acknowledged bytes are gone (a checkpoint's fsync failed and its
+        // rollback could not be recorded). Extending the file would fill
+        // the gap with zeros that the digest state never saw: go back to
+        // the checkpoint, which is on disk, and let the client resume.
+        if (static_cast<std::uint64_t>(st.st_size) < r.checkpoint)
+            co_return make_error(errc::internal, "the upload's file lost durable bytes");
+        if (auto back = roll_back(a, fd.get(), r); !back) co_return back.error();
+        co_return make_error(errc::conflict, "the upload went back to its last checkpoint at " +
+                                                 std::to_string(r.offset) +
+                                                 " bytes; ask for its offset (HEAD) and resume");
+    }
+    // Bytes past the committed offset were never acknowledged: drop them.
     if (static_cast<std::uint64_t>(st.st_size) != r.offset &&
         ::ftruncate(fd.get(), static_cast<off_t>(r.offset)) != 0)
         co_return io_failure("truncate upload file");
@@ -294,7 +322,17 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
         result<void> saved = ok();
         if (last || a.uploads.checkpoint_due(next)) {
             saved = co_await run_blocking(a, [&]() -> result<void> {
-                if (::fdatasync(fd.get()) != 0) return io_failure("fsync upload file");
+                if (::fdatasync(fd.get()) != 0) {
+                    // Never fsync again and acknowledge: after a failed
+                    // fsync the kernel may have dropped the unwritten pages
+                    // and a second fsync would succeed without them. What
+                    // was acknowledged since the checkpoint is given up;
+                    // the client resends it (its next PATCH gets 409, and
+                    // HEAD tells the checkpoint's offset).
+                    auto failure = io_failure("fsync upload file");
+                    (void)roll_back(a, fd.get(), r);
+                    return failure;
+                }
                 return a.uploads.save(next, true);
             });
         } else {
@@ -307,59 +345,143 @@ awaitable<result<void>> append_body(app& a, request& req, upload_record& r,
     co_return ok();
 }
 
-// A complete upload becomes an asset or a version.
+// The first bytes of a finished upload, for the type check: from its file,
+// or from the blob the file was already moved into (the server stopped
+// between placing the blob and committing the asset). Nothing when neither
+// is there any more.
+result<std::optional<std::string>> upload_head(app& a, const std::filesystem::path& path,
+                                               const storage::blob_info& info) {
+    std::string head(std::min<std::uint64_t>(media::sniff_bytes, info.size), '\0');
+    storage::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno != ENOENT) return io_failure("open upload file");
+    if (fd) {
+        ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
+        if (n < 0) return io_failure("read upload file");
+        head.resize(static_cast<size_t>(n));
+        return head;
+    }
+    auto blob = a.blobs.open_read(info.sha256);
+    if (!blob) {
+        if (blob.error().code == errc::not_found) return std::optional<std::string>{};
+        return blob.error();
+    }
+    if (blob->size != info.size) return std::optional<std::string>{};
+    auto in = storage::open_stream(*blob, 0, head.size());
+    if (!in) return in.error();
+    for (std::size_t got = 0; got < head.size();) {
+        auto n = (*in)->read(head.data() + got, head.size() - got);
+        if (!n) return n.error();
+        if (*n == 0) break;
+        got += *n;
+    }
+    return head;
+}
+
+// A complete upload becomes an asset or a version. The upload's record,
+// noting what it became, commits in the asset's own batch: after a crash
+// either both are there or neither, so a retried completion never makes a
+// second asset. A completion cut short after the file was moved into the
+// blob store commits from that blob; if the blob is gone too (gc took it
+// while nothing referenced it), the upload starts over from offset 0.
 awaitable<result<void>> finish_upload(app& a, request& req, upload_record& r) {
     auto meta = read_metadata(r.metadata);
     if (!meta) co_return meta.error();
-    auto path = a.uploads.file_of(r.id);
-    std::string head(media::sniff_bytes, '\0');
-    {
-        storage::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) co_return io_failure("open upload file");
-        ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
-        if (n < 0) co_return io_failure("read upload file");
-        head.resize(static_cast<size_t>(n));
-    }
-    auto type = check_type(a.limits, head);
-    if (!type) co_return type.error();
-    auto asset_meta = build_metadata(meta->fields, meta->file_name, *type);
-    if (!asset_meta) co_return asset_meta.error();
     resumable_sha256 hash;
     if (r.offset > 0 && !resumable_sha256::restore(r.hash_state, hash))
         co_return make_error(errc::internal, "the upload's digest state is damaged");
     storage::blob_info info{hash.finish_hex(), r.offset};
+    auto path = a.uploads.file_of(r.id);
+    auto head = co_await run_blocking(a, [&] { return upload_head(a, path, info); });
+    if (!head) co_return head.error();
+    if (!*head) {
+        auto restarted = co_await run_blocking(a, [&]() -> result<void> {
+            storage::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+            if (!fd) return io_failure("create upload file");
+            r.offset = r.checkpoint = 0;
+            r.hash_state.clear();
+            r.checkpoint_hash_state.clear();
+            return a.uploads.save(r);
+        });
+        if (!restarted) co_return restarted.error();
+        co_return make_error(errc::conflict,
+                             "the upload's bytes were lost before it became an asset; send them "
+                             "again from offset 0");
+    }
+    auto type = check_type(a.limits, **head);
+    if (!type) co_return type.error();
+    auto asset_meta = build_metadata(meta->fields, meta->file_name, *type);
+    if (!asset_meta) co_return asset_meta.error();
 
-    auto done = co_await run_blocking(a, [&]() -> result<void> {
-        auto writer = storage::blob_writer::adopt(path, r.offset);
+    upload_record done = r;
+    auto note = [&](rocksdb::WriteBatch& batch, const asset& made, const asset_version& v) {
+        done.asset_id = made.id.to_string();
+        done.version = v.number;
+        a.uploads.stage_save(batch, done);
+    };
+    auto committed = co_await run_blocking(a, [&]() -> result<void> {
+        // Still adopted when the file is gone: placing finds the blob
+        // already stored and only references it. Kept when placing fails,
+        // for the next attempt.
+        auto writer = storage::blob_writer::adopt(path, r.offset, true);
         if (meta->asset_id) {
             auto v = a.assets.add_version(*meta->asset_id, std::move(writer), info, type->mime,
-                                          meta->file_name, audit_who(req));
+                                          meta->file_name, audit_who(req), note);
             if (!v) return v.error();
-            r.asset_id = meta->asset_id->to_string();
-            r.version = v->number;
         } else {
             auto created = a.assets.create(std::move(*asset_meta), std::move(writer), info,
-                                           type->mime, meta->file_name, audit_who(req));
+                                           type->mime, meta->file_name, audit_who(req), note);
             if (!created) return created.error();
-            r.asset_id = created->first.id.to_string();
-            r.version = 1;
         }
-        return a.uploads.save(r);
+        return ok();
     });
-    co_return done;
+    if (!committed) co_return committed.error();
+    r = std::move(done);
+    // Left behind when the bytes were already stored (deduplicated) or
+    // sent to the object store.
+    ::unlink(path.c_str());
+    co_return ok();
 }
 
 bool complete(const upload_record& r) {
     return r.length && r.offset == *r.length;
 }
 
-// After an append: finish when complete. A finished upload that cannot
-// become an asset (refused type, missing target) is removed whole.
+// Storage trouble (full disk, I/O error, the database stopped): the
+// upload stays, complete, and a later request finishes it. Anything else
+// (a refused type, a target gone) ends it.
+bool keeps_upload(const error& e) {
+    return e.code == errc::internal || e.code == errc::unavailable ||
+           e.code == errc::insufficient_storage || e.code == errc::conflict;
+}
+
+// Makes a complete upload its asset, if that has not happened yet: after
+// the last append, and when a client asks about it (HEAD, GET): a client
+// whose last append got no answer (the server stopped) sees the upload
+// complete and asks no more. Done holding the upload's claim, on a fresh
+// record, so that two requests never both finish it; when another request
+// holds it, that one finishes it.
 awaitable<result<void>> maybe_finish(app& a, request& req, upload_record& r) {
     if (!complete(r) || r.concat == upload_record::concat_kind::partial || r.asset_id)
         co_return ok();
+    bool claimed = a.uploads.claim(r.id);
+    boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
+    for (int i = 0; i < 50 && !claimed; ++i) {
+        wait.expires_after(std::chrono::milliseconds(20));
+        co_await wait.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        claimed = a.uploads.claim(r.id);
+    }
+    if (!claimed) co_return ok();
+    struct release_guard {
+        storage::upload_store& s;
+        ulid id;
+        ~release_guard() { s.release(id); }
+    } guard{a.uploads, r.id};
+    auto fresh = a.uploads.get(r.id);
+    if (!fresh) co_return fresh.error();
+    r = std::move(*fresh);
+    if (!complete(r) || r.asset_id) co_return ok();
     auto f = co_await finish_upload(a, req, r);
-    if (!f) (void)a.uploads.remove(r.id);
+    if (!f && !keeps_upload(f.error())) (void)a.uploads.remove(r.id);
     co_return f;
 }
 
@@ -554,6 +676,7 @@ awaitable<response> head(app& a, request& req) {
     if (auto v = check_version(req); !v) co_return tus_problem(v.error(), req);
     auto r = load(a, req, req.path_params.at(0));
     if (!r) co_return tus_problem(r.error(), req);
+    if (auto f = co_await maybe_finish(a, req, *r); !f) co_return tus_problem(f.error(), req);
     auto resp = no_content();
     resp.status = 200;
     set_upload_headers(resp, *r);
@@ -563,6 +686,7 @@ awaitable<response> head(app& a, request& req) {
 awaitable<response> status(app& a, request& req) {
     auto r = load(a, req, req.path_params.at(0));
     if (!r) co_return tus_problem(r.error(), req);
+    if (auto f = co_await maybe_finish(a, req, *r); !f) co_return tus_problem(f.error(), req);
     json body{{"id", r->id.to_string()},
               {"offset", r->offset},
               {"length", r->length ? json(*r->length) : json(nullptr)},
@@ -604,8 +728,12 @@ awaitable<response> patch(app& a, request& req) {
         if (!n) co_return tus_problem(n.error(), req);
         declared = *n;
     }
-    auto appended = co_await append_body(a, req, *r, *offset, declared);
-    if (!appended) co_return tus_problem(appended.error(), req);
+    // An empty append to a complete upload only asks to finish it (its
+    // file may already be in the blob store).
+    if (!complete(*r) || req.body->declared_length() != std::optional<std::uint64_t>(0)) {
+        auto appended = co_await append_body(a, req, *r, *offset, declared);
+        if (!appended) co_return tus_problem(appended.error(), req);
+    }
     if (auto f = co_await maybe_finish(a, req, *r); !f) co_return tus_problem(f.error(), req);
     auto resp = no_content();
     resp.headers.set("Upload-Offset", std::to_string(r->offset));

@@ -393,6 +393,8 @@ std::vector<body_segment> slice_parts(const std::vector<body_segment>& parts, st
                 out.emplace_back(s->substr(skip, to - from));
             } else {
                 file_segment f = std::get<file_segment>(part);
+                // Only a whole blob can be checked against its digest.
+                if (skip != 0 || to - from != f.length) f.verify_sha256.clear();
                 f.offset += skip;
                 f.length = to - from;
                 out.emplace_back(std::move(f));

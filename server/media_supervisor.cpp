@@ -4,14 +4,17 @@
 #include "storage/asset_store.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/job_queue.hpp"
+#include "storage/unique_fd.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 
 namespace kho::server {
 namespace {
@@ -19,20 +22,29 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-// SHA-256 and size of a file, read in 1 MiB pieces.
-result<storage::blob_info> hash_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return make_error(errc::internal, "cannot read " + p.string());
+// SHA-256 and size of a worker's output, read in 1 MiB pieces, and the
+// file flushed to stable storage: it becomes a blob by a rename, and the
+// commit that references it must find its bytes on disk after a power cut
+// (the worker process only wrote them into the page cache). A failed
+// fdatasync fails the run (retried as a whole, never the fsync alone).
+result<storage::blob_info> hash_and_sync(const fs::path& p) {
+    storage::unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error(errc::internal, "cannot read " + p.string());
     sha256 h;
     std::vector<char> buf(1 << 20);
     std::uint64_t size = 0;
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        auto n = static_cast<std::size_t>(in.gcount());
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(errc::internal, "cannot read " + p.string());
         if (n == 0) break;
-        h.update(buf.data(), n);
-        size += n;
+        h.update(buf.data(), static_cast<std::size_t>(n));
+        size += static_cast<std::uint64_t>(n);
     }
+    if (::fdatasync(fd.get()) != 0)
+        return make_error(errno == ENOSPC || errno == EDQUOT ? errc::insufficient_storage
+                                                             : errc::internal,
+                          "fsync " + p.string() + ": " + std::strerror(errno));
     return storage::blob_info{h.finish_hex(), size};
 }
 
@@ -170,7 +182,7 @@ void media_supervisor::run(const job& j) {
             cleanup();
             return;
         }
-        auto info = hash_file(out / file);
+        auto info = hash_and_sync(out / file);
         if (!info) {
             (void)jobs_.fail(j, info.error().detail, true);
             cleanup();

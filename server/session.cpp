@@ -2,9 +2,11 @@
 
 #include "api/app.hpp"
 #include "api/conditional.hpp"
+#include "api/damage_report.hpp"
 #include "api/dispatch.hpp"
 #include "api/problem.hpp"
 #include "api/request_framing.hpp"
+#include "core/sha256.hpp"
 #include "server/session_env.hpp"
 
 #include <spdlog/spdlog.h>
@@ -25,6 +27,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 
 namespace kho::server {
 
@@ -40,6 +43,11 @@ constexpr std::size_t k_body_chunk = 256 * 1024;
 constexpr std::size_t k_read_buffer = 64 * 1024;
 constexpr std::size_t k_sendfile_chunk = 4u << 20;
 constexpr std::size_t k_remote_chunk = 1u << 20;
+// A verified download (file_segment::verify_sha256) keeps this much back
+// until the digest matches, and hashes what sendfile sent in pieces of
+// k_hash_chunk read again with pread (from the page cache sendfile filled).
+constexpr std::size_t k_verify_tail = 64 * 1024;
+constexpr std::size_t k_hash_chunk = 1u << 20;
 
 bool is_timeout_or_closed(const boost::system::error_code& ec) {
     return ec == beast::error::timeout || ec == asio::error::operation_aborted ||
@@ -72,7 +80,15 @@ struct session::impl {
     asio::awaitable<bool> write_response(api::response& resp, bool keep_alive, bool head_only,
                                          const std::string& request_id);
     asio::awaitable<bool> send_file(const api::file_segment& seg);
+    // sendfile of [offset, offset + length); `sent` sees each piece sent.
+    asio::awaitable<bool> send_range(int fd, std::uint64_t offset, std::uint64_t length,
+                                     const std::function<bool(off_t, std::size_t)>& sent);
+    asio::awaitable<bool> send_verified(const api::file_segment& seg);
     asio::awaitable<bool> send_remote(const api::file_segment& seg);
+    asio::awaitable<bool> send_all(const char* data, std::size_t size);
+    // The bytes of `seg` do not hash to its digest: reset the connection, so
+    // that the client sees an error and a short body, and report the blob.
+    void abort_damaged(const api::file_segment& seg, const std::string& detail);
     asio::awaitable<bool> send_more(std::string_view bytes);
     asio::awaitable<void> lingering_close();
     // Reads until the buffer holds a whole request header block and checks
@@ -223,8 +239,19 @@ asio::awaitable<bool> session::impl::send_remote(const api::file_segment& seg) {
         co_return false;
     }
     stream_ptr in = std::move(*opened);
-    std::unique_ptr<char[]> buf(new char[k_remote_chunk]);
+    // Two buffers: with a digest to check, a chunk is sent only once the
+    // next one has been read, so the last one is still here when the
+    // stream ends and the digest is known.
+    std::unique_ptr<char[]> buf(new char[k_remote_chunk]), held(new char[k_remote_chunk]);
+    std::size_t held_size = 0;
+    const bool verify = !seg.verify_sha256.empty();
+    kho::sha256 hash;
     std::uint64_t sent = 0;
+    auto send = [&](const char* data, std::size_t n) -> asio::awaitable<bool> {
+        if (!co_await send_all(data, n)) co_return false;
+        sent += n;
+        co_return true;
+    };
     for (;;) {
         auto n = co_await asio::co_spawn(
             pool,
@@ -237,13 +264,42 @@ asio::awaitable<bool> session::impl::send_remote(const api::file_segment& seg) {
             co_return false;
         }
         if (*n == 0) break;
-        stream.expires_after(env.config.io_timeout);
-        auto [ec, written] = co_await asio::async_write(stream, asio::buffer(buf.get(), *n), use_tuple);
-        if (ec) co_return false;
-        sent += *n;
-        bytes_out += *n;
+        if (!verify) {
+            if (!co_await send(buf.get(), *n)) co_return false;
+            continue;
+        }
+        hash.update(buf.get(), *n);
+        if (held_size > 0 && !co_await send(held.get(), held_size)) co_return false;
+        std::swap(buf, held);
+        held_size = *n;
+    }
+    if (verify) {
+        if (auto got = hash.finish_hex(); got != seg.verify_sha256) {
+            abort_damaged(seg, "the object's bytes hash to " + got);
+            co_return false;
+        }
+        if (held_size > 0 && !co_await send(held.get(), held_size)) co_return false;
     }
     co_return sent == seg.length;
+}
+
+asio::awaitable<bool> session::impl::send_all(const char* data, std::size_t size) {
+    stream.expires_after(env.config.io_timeout);
+    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(data, size), use_tuple);
+    if (ec) co_return false;
+    bytes_out += size;
+    co_return true;
+}
+
+void session::impl::abort_damaged(const api::file_segment& seg, const std::string& detail) {
+    auto& sock = stream.socket();
+    // SO_LINGER 0: close sends RST. The client (and any proxy) sees a
+    // broken transfer rather than a body that merely ends early.
+    ::linger reset{1, 0};
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    boost::system::error_code ec;
+    sock.close(ec);
+    api::report_damaged_blob(env.app, seg.verify_sha256, detail);
 }
 
 asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
@@ -254,15 +310,27 @@ asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
         sock.native_non_blocking(true, ec);
         if (ec) co_return false;
     }
-    off_t offset = static_cast<off_t>(seg.offset);
-    std::uint64_t remaining = seg.length;
+    if (!seg.verify_sha256.empty()) co_return co_await send_verified(seg);
+    co_return co_await send_range(seg.fd->get(), seg.offset, seg.length,
+                                  [this](off_t, std::size_t n) {
+                                      bytes_out += n;
+                                      return true;
+                                  });
+}
+
+asio::awaitable<bool> session::impl::send_range(int fd, std::uint64_t from, std::uint64_t length,
+                                                const std::function<bool(off_t, std::size_t)>& sent) {
+    auto& sock = stream.socket();
+    off_t offset = static_cast<off_t>(from);
+    std::uint64_t remaining = length;
     asio::steady_timer watchdog(stream.get_executor());
     while (remaining > 0) {
         auto want = static_cast<size_t>(std::min<std::uint64_t>(remaining, k_sendfile_chunk));
-        ssize_t n = ::sendfile(sock.native_handle(), seg.fd->get(), &offset, want);
+        const off_t at = offset;
+        ssize_t n = ::sendfile(sock.native_handle(), fd, &offset, want);
         if (n > 0) {
             remaining -= static_cast<std::uint64_t>(n);
-            bytes_out += static_cast<std::uint64_t>(n);
+            if (!sent(at, static_cast<std::size_t>(n))) co_return false;
             continue;
         }
         if (n == 0) co_return false;  // the file is shorter than its metadata says
@@ -278,6 +346,60 @@ asio::awaitable<bool> session::impl::send_file(const api::file_segment& seg) {
         if (wait_ec) co_return false;
     }
     co_return true;
+}
+
+// A whole blob: everything but the last k_verify_tail bytes goes out with
+// sendfile (zero copy), and the same bytes are read again with pread (from
+// the page cache) and hashed; the tail is read, hashed and sent only when
+// the digest matches the blob's name. Bit rot under the file is thus never
+// delivered as a complete, good-looking download.
+asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg) {
+    const int fd = seg.fd->get();
+    kho::sha256 hash;
+    std::unique_ptr<char[]> buf(new char[k_hash_chunk]);
+    bool read_failed = false;
+    auto hash_range = [&](off_t at, std::size_t n) {
+        while (n > 0) {
+            ssize_t got = ::pread(fd, buf.get(), std::min(n, k_hash_chunk), at);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                read_failed = true;
+                return false;
+            }
+            hash.update(buf.get(), static_cast<std::size_t>(got));
+            at += got;
+            n -= static_cast<std::size_t>(got);
+        }
+        return true;
+    };
+    const std::uint64_t tail = std::min<std::uint64_t>(seg.length, k_verify_tail);
+    const std::uint64_t head = seg.length - tail;
+    if (head > 0 && !co_await send_range(fd, seg.offset, head, [&](off_t at, std::size_t n) {
+            bytes_out += n;
+            return hash_range(at, n);
+        })) {
+        if (read_failed) abort_damaged(seg, "the file cannot be read back");
+        co_return false;
+    }
+    const auto tail_at = static_cast<off_t>(seg.offset + head);
+    std::size_t have = 0;
+    while (have < tail) {
+        ssize_t got = ::pread(fd, buf.get() + have, static_cast<std::size_t>(tail) - have,
+                              tail_at + static_cast<off_t>(have));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            abort_damaged(seg, got == 0 ? "the file is shorter than recorded"
+                                        : "the file cannot be read back");
+            co_return false;
+        }
+        have += static_cast<std::size_t>(got);
+    }
+    hash.update(buf.get(), have);
+    if (auto got = hash.finish_hex(); got != seg.verify_sha256) {
+        abort_damaged(seg, "the bytes hash to " + got);
+        co_return false;
+    }
+    co_return co_await send_all(buf.get(), have);
 }
 
 namespace {

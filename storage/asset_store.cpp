@@ -104,7 +104,7 @@ bool matches(const asset& a, const asset_filter& f) {
 }  // namespace
 
 asset_store::asset_store(database& db, blob_store& blobs, audit_log& audit, kho::clock clk)
-    : db_(db), blobs_(blobs), audit_(audit), clock_(std::move(clk)) {}
+    : db_(db), blobs_(blobs), audit_(audit), clock_(std::move(clk)), damage_(db, clock_) {}
 
 audit_entry asset_store::entry_for(const audit_context& who, std::string action,
                                    std::string target) const {
@@ -202,7 +202,13 @@ store_stats asset_store::stats() const {
 }
 
 result<bool> asset_store::place_blob(blob_writer& writer, const blob_info& blob) {
-    return blobs_.place(writer, blob);
+    if (!damage_.damaged(blob.sha256)) return blobs_.place(writer, blob);
+    // The stored file of these bytes is damaged: deduplicating would keep
+    // serving it. The new, hashed bytes replace it, which repairs every
+    // asset that shares the blob.
+    if (auto r = blobs_.replace(writer, blob); !r) return r.error();
+    (void)damage_.clear(blob.sha256);  // a record left behind only shows until the next verify
+    return false;
 }
 
 void asset_store::add_reference(rocksdb::WriteBatch& batch, const blob_info& blob) const {
@@ -219,7 +225,8 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
                                                             const blob_info& blob,
                                                             const std::string& content_type,
                                                             const std::string& file_name,
-                                                            const audit_context& who) {
+                                                            const audit_context& who,
+                                                            const commit_hook& also) {
     if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     const std::string& principal = who.actor;
     auto now = clock_.now();
@@ -252,6 +259,7 @@ result<std::pair<asset, asset_version>> asset_store::create(asset_metadata meta,
     e.detail = {{"title", a.meta.title}, {"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, a.id, v).has_value();
+    if (also) also(batch, a, v);
     auto catalog = stage_catalog(batch, a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit asset");
@@ -264,7 +272,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
                                                const blob_info& blob,
                                                const std::string& content_type,
                                                const std::string& file_name,
-                                               const audit_context& who) {
+                                               const audit_context& who, const commit_hook& also) {
     if (auto staged = blobs_.stage(writer, blob); !staged) return staged.error();
     std::lock_guard asset_guard(asset_lock(id));
     auto a = get(id);
@@ -296,6 +304,7 @@ result<asset_version> asset_store::add_version(const ulid& id, blob_writer write
     e.detail = {{"sha256", blob.sha256}, {"file_name", file_name}};
     audit_.append(batch, e);
     bool queued = jobs_ && jobs_->enqueue(batch, id, v).has_value();
+    if (also) also(batch, *a, v);
     auto catalog = stage_catalog(batch, *a, {v});
     auto s = h.db->Write(sync_write(), &batch);
     if (!s.ok()) return to_error(s, "commit version");
@@ -316,6 +325,73 @@ void asset_store::for_each_version(
         auto v = decode_version_record(it->value().ToStringView());
         if (id && v) fn(*id, *v);
     }
+}
+
+void asset_store::for_each_rendition(
+    const std::function<void(const ulid&, std::uint32_t, const rendition&)>& fn) const {
+    auto& h = db_.handles();
+    std::unique_ptr<rocksdb::Iterator> it(
+        h.db->NewIterator(rocksdb::ReadOptions(), h[cf::renditions]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        auto key = it->key().ToStringView();
+        if (key.size() < 20) continue;
+        auto id = ulid::from_raw(key.substr(0, 16));
+        auto r = decode_rendition_record(it->value().ToStringView());
+        if (id && r) fn(*id, read_u32_be(key.substr(16, 4)), *r);
+    }
+}
+
+reference_audit asset_store::audit_references() const {
+    auto& h = db_.handles();
+    // One snapshot: a change committed meanwhile is either wholly in it or
+    // wholly out of it, as its records and counts share one batch.
+    const rocksdb::Snapshot* snap = h.db->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    std::map<std::string, std::pair<std::int64_t, std::uint64_t>> actual;  // raw digest -> (refs, size)
+    auto count = [&](const std::string& hex, std::uint64_t size) {
+        if (!is_sha256_hex(hex)) return;
+        auto& a = actual[blob_key(hex)];
+        a.first += 1;
+        a.second = size;
+    };
+    {
+        std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::versions]));
+        for (it->SeekToFirst(); it->Valid(); it->Next())
+            if (auto v = decode_version_record(it->value().ToStringView())) count(v->sha256, v->size);
+    }
+    {
+        std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::renditions]));
+        for (it->SeekToFirst(); it->Valid(); it->Next())
+            if (auto r = decode_rendition_record(it->value().ToStringView())) count(r->sha256, r->size);
+    }
+    reference_audit report;
+    auto hex_of = [](std::string_view raw) {
+        return to_hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+    };
+    {
+        std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(ro, h[cf::blob_refs]));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            auto key = it->key().ToString();
+            auto recorded = decode_counter(it->value().ToStringView());
+            auto found = actual.find(key);
+            std::int64_t in_use = found == actual.end() ? 0 : found->second.first;
+            if (recorded != in_use) report.mismatches.push_back({hex_of(key), recorded, in_use});
+            if (found != actual.end()) found->second.first = -found->second.first;  // seen
+        }
+    }
+    for (const auto& [key, a] : actual) {
+        if (a.first > 0) report.mismatches.push_back({hex_of(key), 0, a.first});  // no count at all
+        ++report.referenced_blobs;
+        report.referenced_bytes += a.second;
+    }
+    std::string v;
+    if (h.db->Get(ro, h[cf::meta], k_stat_blob_count, &v).ok())
+        report.recorded_blob_count = decode_counter(v);
+    if (h.db->Get(ro, h[cf::meta], k_stat_blob_bytes, &v).ok())
+        report.recorded_blob_bytes = decode_counter(v);
+    h.db->ReleaseSnapshot(snap);
+    return report;
 }
 
 bool asset_store::remove_if_unreferenced(const std::string& sha256_hex, bool dry_run) {
@@ -640,27 +716,44 @@ result<std::vector<rendition>> asset_store::commit_renditions(const ulid& id, st
         return done.error();
     std::vector<rendition> out;
     auto now = clock_.now();
-    std::map<std::string, std::int64_t> added;  // sha -> references added by this batch
+    // One reference per rendition. A re-run replaces: the references of the
+    // renditions it replaces go (an unreferenced blob is gc's to remove).
+    std::map<std::string, std::pair<std::int64_t, std::uint64_t>> delta;  // sha -> (refs, size)
     for (auto& st : staged) {
         if (auto placed = place_blob(st.writer, st.blob); !placed) return placed.error();
         rendition r = st.record;
         r.sha256 = st.blob.sha256;
         r.size = st.blob.size;
         r.created_at = now;
-        // One reference per rendition; the statistics count a blob once.
-        batch.Merge(h[cf::blob_refs], blob_key(r.sha256), encode_counter(1));
-        if (ref_count(r.sha256) == 0 && added[r.sha256]++ == 0) {
-            batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
-            batch.Merge(h[cf::meta], k_stat_blob_bytes,
-                        encode_counter(static_cast<std::int64_t>(r.size)));
-        }
+        delta[r.sha256].first += 1;
+        delta[r.sha256].second = r.size;
         batch.Put(h[cf::renditions], rendition_key(id, n, r.name), encode_record(r));
         out.push_back(std::move(r));
     }
-    // A re-run replaces: the references of the renditions it replaces go
-    // (an unreferenced blob is gc's to remove).
-    for (const auto& r : before)
-        batch.Merge(h[cf::blob_refs], blob_key(r.sha256), encode_counter(-1));
+    for (const auto& r : before) {
+        delta[r.sha256].first -= 1;
+        delta[r.sha256].second = r.size;
+    }
+    // The statistics count a blob while it has references: a count that
+    // reaches zero is deleted (as a purge does) and the blob leaves them.
+    for (const auto& [sha, d] : delta) {
+        if (d.first == 0) continue;
+        const auto held = ref_count(sha);
+        const auto size = static_cast<std::int64_t>(d.second);
+        if (held + d.first <= 0) {
+            batch.Delete(h[cf::blob_refs], blob_key(sha));
+            if (held > 0) {
+                batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(-1));
+                batch.Merge(h[cf::meta], k_stat_blob_bytes, encode_counter(-size));
+            }
+            continue;
+        }
+        batch.Merge(h[cf::blob_refs], blob_key(sha), encode_counter(d.first));
+        if (held <= 0) {
+            batch.Merge(h[cf::meta], k_stat_blob_count, encode_counter(1));
+            batch.Merge(h[cf::meta], k_stat_blob_bytes, encode_counter(size));
+        }
+    }
     for (const auto& r : before)
         if (std::none_of(out.begin(), out.end(), [&](const rendition& x) { return x.name == r.name; }))
             batch.Delete(h[cf::renditions], rendition_key(id, n, r.name));

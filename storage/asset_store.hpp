@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/ulid.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/damage_registry.hpp"
 
 #include <array>
 #include <atomic>
@@ -85,6 +86,33 @@ struct store_stats {
     std::int64_t blob_bytes = 0;
 };
 
+// Reference counts checked against the records that hold references (one
+// per version, one per rendition), read from one snapshot of the database.
+struct reference_audit {
+    struct mismatch {
+        std::string sha256;
+        std::int64_t recorded = 0;  // blob_refs
+        std::int64_t actual = 0;    // versions + renditions using it
+    };
+    std::vector<mismatch> mismatches;
+    std::size_t referenced_blobs = 0;        // distinct digests in use
+    std::uint64_t referenced_bytes = 0;      // their sizes
+    std::int64_t recorded_blob_count = 0;    // stats.blob_count (the kho_blobs metric)
+    std::int64_t recorded_blob_bytes = 0;    // stats.blob_bytes
+    bool consistent() const {
+        return mismatches.empty() &&
+               recorded_blob_count == static_cast<std::int64_t>(referenced_blobs) &&
+               recorded_blob_bytes == static_cast<std::int64_t>(referenced_bytes);
+    }
+};
+
+// Adds records of another store to the WriteBatch of a new asset or
+// version, so that they commit together (a resumable upload's record
+// notes the asset it became: after a crash, either both are there or
+// neither).
+using commit_hook =
+    std::function<void(rocksdb::WriteBatch&, const asset&, const asset_version&)>;
+
 class asset_store {
   public:
     // Every change below is audited: its entry is committed in the same
@@ -97,12 +125,13 @@ class asset_store {
                                                    const blob_info& blob,
                                                    const std::string& content_type,
                                                    const std::string& file_name,
-                                                   const audit_context& who);
+                                                   const audit_context& who,
+                                                   const commit_hook& also = {});
 
     // Adds version N+1 (a draft) to a live asset.
     result<asset_version> add_version(const ulid& id, blob_writer writer, const blob_info& blob,
                                       const std::string& content_type, const std::string& file_name,
-                                      const audit_context& who);
+                                      const audit_context& who, const commit_hook& also = {});
 
     // Takes one workflow step on version `n`. errc::conflict (naming the
     // allowed steps) when the step does not exist from the version's state
@@ -163,6 +192,17 @@ class asset_store {
 
     // Every version of every asset (trashed ones included), in key order.
     void for_each_version(const std::function<void(const ulid&, const asset_version&)>& fn) const;
+    // Every rendition of every version, in key order.
+    void for_each_rendition(
+        const std::function<void(const ulid&, std::uint32_t, const rendition&)>& fn) const;
+    // Compares every reference count (and the blob statistics) with the
+    // records; safe while the server works (one snapshot).
+    reference_audit audit_references() const;
+
+    // Blobs known to be damaged; an upload of the same bytes replaces the
+    // damaged file instead of deduplicating against it.
+    damage_registry& damage() noexcept { return damage_; }
+    const damage_registry& damage() const noexcept { return damage_; }
     // Removes the blob when nothing references it, under the lock uploads
     // take to reference it. Returns whether it was unreferenced.
     bool remove_if_unreferenced(const std::string& sha256_hex, bool dry_run);
@@ -219,6 +259,7 @@ class asset_store {
     job_queue* jobs_ = nullptr;
     catalog_index* catalog_ = nullptr;
     kho::clock clock_;
+    damage_registry damage_;
     ulid_generator ids_;
     mutable std::array<std::mutex, 64> asset_locks_;
     mutable std::array<std::mutex, 64> blob_locks_;

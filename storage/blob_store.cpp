@@ -32,8 +32,13 @@ std::string random_suffix() {
 result<void> ensure_dir(const fs::path& dir) {
     if (::mkdir(dir.c_str(), 0750) == 0) {
         // A new directory entry must itself be durable ("data" lives in ".").
+        // When that fails, remove it: the next attempt then creates it and
+        // fsyncs again, rather than find it and trust an entry that may
+        // not survive a power cut.
         auto parent = dir.parent_path();
-        return fsync_dir(parent.empty() ? fs::path(".") : parent);
+        auto synced = fsync_dir(parent.empty() ? fs::path(".") : parent);
+        if (!synced) ::rmdir(dir.c_str());
+        return synced;
     }
     if (errno == EEXIST) return ok();
     return io_error("mkdir " + dir.string(), errno);
@@ -54,10 +59,11 @@ blob_writer::blob_writer(unique_fd fd, fs::path tmp_path, std::uint64_t max_size
       hash_(std::make_unique<sha256>()),
       max_size_(max_size) {}
 
-blob_writer blob_writer::adopt(fs::path path, std::uint64_t size) {
+blob_writer blob_writer::adopt(fs::path path, std::uint64_t size, bool keep_unplaced) {
     blob_writer w(unique_fd(), std::move(path), size);
     w.size_ = size;
     w.finished_ = true;
+    w.keep_unplaced_ = keep_unplaced;
     return w;
 }
 
@@ -72,13 +78,14 @@ blob_writer::blob_writer(blob_writer&& o) noexcept
       size_(o.size_),
       max_size_(o.max_size_),
       released_(o.released_),
-      finished_(o.finished_) {
+      finished_(o.finished_),
+      keep_unplaced_(o.keep_unplaced_) {
     o.released_ = true;  // the moved-from writer owns nothing
 }
 
 blob_writer::~blob_writer() {
     fd_.reset();
-    if (!released_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+    if (!released_ && !keep_unplaced_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
     // A sink not released discards what it stored in its destructor.
 }
 
@@ -148,11 +155,28 @@ result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info)
     if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
     auto target = path_of(info.sha256);
     struct stat st {};
-    if (::stat(target.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == info.size) {
+    const bool existed = ::stat(target.c_str(), &st) == 0;
+    if (existed && static_cast<std::uint64_t>(st.st_size) == info.size) {
         // Same bytes already stored: deduplicate. The writer's destructor
         // removes its temporary file.
         return false;
     }
+    if (auto r = put(writer, info, !existed); !r) return r.error();
+    return true;
+}
+
+result<void> local_blob_store::replace(blob_writer& writer, const blob_info& info) {
+    if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
+    if (auto r = put(writer, info, false); !r) return r;
+    // Readers that open it from now on get the new file; a descriptor of
+    // the damaged one must not be handed out again.
+    std::lock_guard lock(open_files_mutex_);
+    open_files_.erase(info.sha256);
+    return ok();
+}
+
+result<void> local_blob_store::put(blob_writer& writer, const blob_info& info, bool fresh) {
+    auto target = path_of(info.sha256);
     auto level1 = target.parent_path().parent_path();
     if (auto r = ensure_dir(level1); !r) return r.error();
     if (auto r = ensure_dir(target.parent_path()); !r) return r.error();
@@ -160,8 +184,14 @@ result<bool> local_blob_store::place(blob_writer& writer, const blob_info& info)
     if (::rename(writer.tmp_path().c_str(), target.c_str()) != 0)
         return io_error("rename into " + target.string(), errno);
     writer.release();
-    if (auto r = fsync_dir(target.parent_path()); !r) return r.error();
-    return true;
+    if (auto r = fsync_dir(target.parent_path()); !r) {
+        // The upload fails; its file must not stay under the digest with a
+        // directory entry that may not be durable. (A replaced blob keeps
+        // its new, good bytes: its old entry was damaged anyway.)
+        if (fresh) ::unlink(target.c_str());
+        return r.error();
+    }
+    return ok();
 }
 
 result<blob_file> local_blob_store::open_read(const std::string& hex) const {

@@ -53,8 +53,11 @@ class blob_writer {
     blob_writer(unique_fd fd, std::filesystem::path tmp_path, std::uint64_t max_size);
     // Wraps a complete, already durable file under tmp/ (a finished resumable
     // upload) so that place() can move it into the store. Removed on
-    // destruction unless placed.
-    static blob_writer adopt(std::filesystem::path path, std::uint64_t size);
+    // destruction unless placed, or kept with `keep_unplaced` (a resumable
+    // upload's file: a completion that fails on storage trouble is tried
+    // again later, from the same file).
+    static blob_writer adopt(std::filesystem::path path, std::uint64_t size,
+                             bool keep_unplaced = false);
     // A writer whose bytes go to a remote store's sink.
     blob_writer(std::unique_ptr<blob_sink> sink, std::uint64_t max_size);
     blob_writer(blob_writer&&) noexcept;
@@ -83,6 +86,7 @@ class blob_writer {
     std::uint64_t max_size_;
     bool released_ = false;
     bool finished_ = false;
+    bool keep_unplaced_ = false;
 };
 
 // Reads a blob's bytes in order (from a remote store, or a local file).
@@ -130,6 +134,11 @@ class blob_store {
     // Makes a finished writer's content durable under its digest. Returns true
     // when the content was new, false when it was already stored.
     virtual result<bool> place(blob_writer& writer, const blob_info& info) = 0;
+    // Puts a finished writer's content under its digest even when a blob of
+    // that name is stored: the stored one is damaged (damage_registry), and
+    // good bytes of the same digest repair it. Atomic: a reader sees the old
+    // file or the new one. Callers hold the digest's lock, as for place().
+    virtual result<void> replace(blob_writer& writer, const blob_info& info) = 0;
     virtual result<blob_file> open_read(const std::string& sha256_hex) const = 0;
     virtual bool exists(const std::string& sha256_hex) const = 0;
     virtual result<void> remove(const std::string& sha256_hex) = 0;
@@ -163,6 +172,7 @@ class local_blob_store final : public blob_store {
 
     result<blob_writer> begin_write(std::uint64_t max_size) override;
     result<bool> place(blob_writer& writer, const blob_info& info) override;
+    result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;
@@ -175,6 +185,12 @@ class local_blob_store final : public blob_store {
     std::filesystem::path path_of(const std::string& sha256_hex) const;
 
   private:
+    // Renames the writer's file to its digest's path and makes that durable.
+    // `fresh`: nothing was stored under the name before, so a failure after
+    // the rename removes the file again rather than leave a name whose
+    // directory entry may not survive a power cut (a later upload of the
+    // same bytes would deduplicate against it and never fsync it).
+    result<void> put(blob_writer& writer, const blob_info& info, bool fresh);
     local_blob_store(std::filesystem::path blobs, std::filesystem::path tmp)
         : blobs_dir_(std::move(blobs)), tmp_dir_(std::move(tmp)) {}
     std::filesystem::path blobs_dir_;  // <data>/blobs/sha256

@@ -1,5 +1,6 @@
 #include "storage/database.hpp"
 
+#include "storage/info_log.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
 
@@ -45,6 +46,7 @@ constexpr const char* k_schema_key = "schema_version";
 }  // namespace
 
 database::impl::~impl() {
+    resumer.reset();
     if (db) {
         rocksdb::FlushOptions fo;
         fo.wait = true;
@@ -78,7 +80,16 @@ void seek_newest_first(rocksdb::Iterator& it, std::string_view prefix,
 
 error to_error(const rocksdb::Status& s, std::string_view what) {
     if (s.IsNotFound()) return make_error(errc::not_found, std::string(what) + " not found");
+    // A full disk stops RocksDB's writes until space returns; it resumes
+    // on its own (its SstFileManager checks every 5 s).
     if (s.IsNoSpace()) return make_error(errc::insufficient_storage, "the disk is full");
+    // Any other I/O error on its log stops writes for good (RocksDB cannot
+    // know what reached the disk): reads go on, and a restart replays the
+    // log, which holds every acknowledged change.
+    if (s.severity() >= rocksdb::Status::Severity::kFatalError)
+        return make_error(errc::unavailable,
+                          "the database stopped accepting changes after a disk error (" +
+                              s.ToString() + "); restart kho-server");
     if (s.IsBusy() || s.IsTryAgain())
         return make_error(errc::unavailable, std::string(what) + ": " + s.ToString());
     return make_error(errc::internal, std::string(what) + ": " + s.ToString());
@@ -98,6 +109,9 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     // RocksDB keeps every table file open by default (-1): descriptors would
     // grow with the database. 512 tables stay open; others reopen on use.
     db_opts.max_open_files = 512;
+    db_opts.info_log = open_info_log(dir, 4);
+    auto resumer = std::make_unique<write_resumer>(dir);
+    db_opts.listeners.push_back(resumer->listener());
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -121,6 +135,8 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
         return to_error(s, "open database " + dir.string());
     }
     handles->db.reset(raw);
+    resumer->start(raw);
+    handles->resumer = std::move(resumer);
 
     // Schema version: written once, checked at every open.
     std::string stored;

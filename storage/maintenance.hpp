@@ -5,13 +5,14 @@
 // gc removes a blob only under the same lock that uploads take to reference
 // one, and verify only reads.
 
+#include "storage/asset_store.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace kho::storage {
 
-class asset_store;
 class blob_store;
 class upload_store;
 
@@ -27,20 +28,30 @@ gc_report collect_garbage(asset_store& assets, blob_store& blobs, upload_store& 
 
 struct verify_problem {
     std::string sha256;
-    std::string problem;             // "missing", "corrupt" (hash) or "size"
-    std::vector<std::string> where;  // "<asset id> v<n>" for every version using it
+    // "missing", "corrupt" (hash), "size", or "unreadable" (a read failed:
+    // an I/O error or an object store that is away; not recorded as damage)
+    std::string problem;
+    // "<asset id> v<n>" for every version using it, "<asset id> v<n> <name>"
+    // for every rendition.
+    std::vector<std::string> where;
 };
 
 struct verify_report {
     std::size_t versions = 0;
+    std::size_t renditions = 0;
     std::size_t blobs_checked = 0;
     std::uint64_t bytes_checked = 0;
     std::vector<verify_problem> problems;
+    reference_audit references;  // reference counts against the records
+    bool ok() const { return problems.empty() && references.consistent(); }
 };
 
-// Re-hashes every referenced blob, reading at most `max_bytes_per_second`
-// (0: unlimited) so that the server stays responsive.
-verify_report verify_store(const asset_store& assets, const blob_store& blobs,
+// Re-hashes every referenced blob (originals and renditions), reading at
+// most `max_bytes_per_second` (0: unlimited) so that the server stays
+// responsive, and checks the reference counts. A missing or corrupt blob is
+// recorded in the asset store's damage registry; a blob recorded there that
+// is intact now leaves it.
+verify_report verify_store(asset_store& assets, const blob_store& blobs,
                            std::uint64_t max_bytes_per_second);
 
 }  // namespace kho::storage

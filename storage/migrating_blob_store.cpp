@@ -25,6 +25,12 @@ result<bool> migrating_blob_store::place(blob_writer& writer, const blob_info& i
     return s3_->place(writer, info);
 }
 
+// The bucket's copy is the one read first: good bytes there repair the blob
+// whichever copy was damaged (the migration drops the local one later).
+result<void> migrating_blob_store::replace(blob_writer& writer, const blob_info& info) {
+    return s3_->replace(writer, info);
+}
+
 result<blob_file> migrating_blob_store::open_read(const std::string& hex) const {
     auto f = s3_->open_read(hex);
     if (f || f.error().code != errc::not_found) return f;

@@ -39,6 +39,7 @@ class migrating_blob_store final : public blob_store {
     result<blob_writer> begin_write(std::uint64_t max_size) override;
     result<void> stage(blob_writer& writer, const blob_info& info) override;
     result<bool> place(blob_writer& writer, const blob_info& info) override;
+    result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;

@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "storage/database.hpp"
+#include "storage/write_resumer.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/status.h>
@@ -45,6 +46,8 @@ enum class cf : int {
 struct database::impl {
     std::unique_ptr<rocksdb::DB> db;
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // indexed by cf
+    // Lifts a full disk's stop of writes once space returns.
+    std::unique_ptr<write_resumer> resumer;
     rocksdb::ColumnFamilyHandle* operator[](cf c) const { return cfs[static_cast<size_t>(c)]; }
     ~impl();
 };

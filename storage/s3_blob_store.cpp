@@ -183,12 +183,14 @@ void s3_blob_store::forget(const std::string& hex) const {
     sizes_.erase(hex);
 }
 
-result<bool> s3_blob_store::put_file(const fs::path& path, const blob_info& info) {
+result<bool> s3_blob_store::put_file(const fs::path& path, const blob_info& info, bool overwrite) {
     if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
     forget(info.sha256);
-    auto have = size_of(info.sha256);
-    if (!have) return have.error();
-    if (*have && **have == info.size) return false;
+    if (!overwrite) {
+        auto have = size_of(info.sha256);
+        if (!have) return have.error();
+        if (*have && **have == info.size) return false;
+    }
     unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return make_error(errc::internal, "open " + path.string() + ": " + std::strerror(errno));
     // The bytes sent are hashed as they are read: a file that changed since
@@ -233,6 +235,28 @@ result<void> s3_blob_store::stage(blob_writer& writer, const blob_info& info) {
     return ok();
 }
 
+namespace {
+
+// Puts a streamed upload's bytes under their final key.
+result<void> store_upload(s3_client& client, s3_upload& upload, const std::string& key,
+                          std::uint64_t size) {
+    if (upload.small()) {
+        const std::string& bytes = upload.buffer();
+        s3_client::reader read_at = [&](std::uint64_t offset, char* buffer, std::size_t n) -> result<void> {
+            std::memcpy(buffer, bytes.data() + offset, n);
+            return ok();
+        };
+        if (auto r = client.put(key, bytes.size(), read_at); !r) return r.error();
+    } else {
+        if (auto r = client.copy(upload.key(), key, size); !r) return r.error();
+        (void)client.remove(upload.key());  // a leftover is swept at the next start
+        upload.placed();
+    }
+    return ok();
+}
+
+}  // namespace
+
 result<bool> s3_blob_store::place(blob_writer& writer, const blob_info& info) {
     if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
     const std::string key = key_of(info.sha256);
@@ -247,21 +271,25 @@ result<bool> s3_blob_store::place(blob_writer& writer, const blob_info& info) {
     if (!upload) {  // a local file
         return put_file(writer.tmp_path(), info);
     }
-    if (upload->small()) {
-        const std::string& bytes = upload->buffer();
-        s3_client::reader read_at = [&](std::uint64_t offset, char* buffer, std::size_t n) -> result<void> {
-            std::memcpy(buffer, bytes.data() + offset, n);
-            return ok();
-        };
-        if (auto r = client_->put(key, bytes.size(), read_at); !r) return r.error();
-    } else {
-        if (auto r = client_->copy(upload->key(), key, info.size); !r) return r.error();
-        (void)client_->remove(upload->key());  // a leftover is swept at the next start
-        upload->placed();
-    }
+    if (auto r = store_upload(*client_, *upload, key, info.size); !r) return r.error();
     std::lock_guard lock(sizes_mutex_);
     sizes_[info.sha256] = info.size;
     return true;
+}
+
+result<void> s3_blob_store::replace(blob_writer& writer, const blob_info& info) {
+    if (!is_sha256_hex(info.sha256)) return make_error(errc::internal, "bad digest");
+    forget(info.sha256);
+    auto* upload = dynamic_cast<s3_upload*>(writer.sink());
+    if (!upload) {
+        auto put = put_file(writer.tmp_path(), info, true);
+        if (!put) return put.error();
+        return ok();
+    }
+    if (auto r = store_upload(*client_, *upload, key_of(info.sha256), info.size); !r) return r;
+    std::lock_guard lock(sizes_mutex_);
+    sizes_[info.sha256] = info.size;
+    return ok();
 }
 
 result<blob_file> s3_blob_store::open_read(const std::string& hex) const {

@@ -42,6 +42,7 @@ class s3_blob_store final : public blob_store {
     result<blob_writer> begin_write(std::uint64_t max_size) override;
     result<void> stage(blob_writer& writer, const blob_info& info) override;
     result<bool> place(blob_writer& writer, const blob_info& info) override;
+    result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;
@@ -55,7 +56,9 @@ class s3_blob_store final : public blob_store {
     static std::string key_of(const std::string& sha256_hex);
     s3_client& client() const noexcept { return *client_; }
     // Sends a local file to the bucket as the blob `info` (kho migrate-blobs).
-    result<bool> put_file(const std::filesystem::path& path, const blob_info& info);
+    // `overwrite`: even when an object of that name exists (a damaged one).
+    result<bool> put_file(const std::filesystem::path& path, const blob_info& info,
+                          bool overwrite = false);
 
   private:
     s3_blob_store(std::unique_ptr<s3_client> client, std::filesystem::path tmp);

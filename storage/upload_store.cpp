@@ -118,11 +118,15 @@ result<upload_record> upload_store::create(upload_record r) {
     auto path = file_of(r.id);
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
     if (!fd) {
-        if (errno == ENOSPC) return make_error(errc::insufficient_storage, "the disk is full");
+        if (errno == ENOSPC || errno == EDQUOT)
+            return make_error(errc::insufficient_storage, "the disk is full");
         return make_error(errc::internal,
                           std::string("create upload file: ") + std::strerror(errno));
     }
-    if (auto d = fsync_dir(dir_); !d) return d.error();
+    if (auto d = fsync_dir(dir_); !d) {
+        ::unlink(path.c_str());
+        return d.error();
+    }
     if (auto s = save(r); !s) {
         ::unlink(path.c_str());
         return s.error();
@@ -156,6 +160,12 @@ result<void> upload_store::save(upload_record& r, bool checkpoint) {
     auto s = h.db->Put(sync_write(), h[cf::uploads], r.id.raw(), encode(r));
     if (!s.ok()) return to_error(s, "save upload");
     return ok();
+}
+
+void upload_store::stage_save(rocksdb::WriteBatch& batch, upload_record& r) const {
+    r.boot_id = current_boot_id();
+    auto& h = db_.handles();
+    batch.Put(h[cf::uploads], r.id.raw(), encode(r));
 }
 
 result<void> upload_store::save_progress(upload_record& r) {

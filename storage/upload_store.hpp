@@ -30,6 +30,10 @@
 #include <string>
 #include <vector>
 
+namespace rocksdb {
+class WriteBatch;
+}
+
 namespace kho::storage {
 
 class database;
@@ -66,6 +70,9 @@ class upload_store {
     // `checkpoint`, the record's offset also becomes its checkpoint (the
     // caller has made the bytes durable first).
     result<void> save(upload_record& r, bool checkpoint = false);
+    // Puts the record into another store's batch (asset_store's commit of
+    // the asset the upload became), to commit with it.
+    void stage_save(rocksdb::WriteBatch& batch, upload_record& r) const;
     // Records acknowledged progress without waiting for the disk.
     result<void> save_progress(upload_record& r);
     // A checkpoint is due every 256 MiB or 10 s of acknowledged progress.

@@ -93,13 +93,21 @@ int run_verify(const global_options& g, const verify_options& o) {
     }
     std::cout << "checked " << j.value("blobs_checked", 0) << " blobs ("
               << human_bytes(j.value("bytes_checked", std::uint64_t{0})) << ") for "
-              << j.value("versions", 0) << " versions\n";
+              << j.value("versions", 0) << " versions and " << j.value("renditions", 0)
+              << " renditions\n";
     for (const auto& p : j.value("problems", nlohmann::json::array())) {
         std::cout << p.value("problem", "?") << "  " << p.value("sha256", "?") << "  used by";
         for (const auto& v : p.value("versions", nlohmann::json::array()))
             std::cout << ' ' << terminal_safe(v.get<std::string>());
         std::cout << '\n';
     }
+    const auto refs = j.value("references", nlohmann::json::object());
+    for (const auto& m : refs.value("mismatches", nlohmann::json::array()))
+        std::cout << "reference count  " << m.value("sha256", "?") << "  recorded "
+                  << m.value("recorded", 0) << ", used " << m.value("actual", 0) << '\n';
+    if (refs.value("recorded_blob_count", 0) != refs.value("referenced_blobs", 0))
+        std::cout << "blob statistics  " << refs.value("recorded_blob_count", 0)
+                  << " blobs recorded, " << refs.value("referenced_blobs", 0) << " in use\n";
     std::cout << (healthy ? "everything is intact\n" : "PROBLEMS FOUND\n");
     return healthy ? exit_ok : exit_failure;
 }

@@ -225,7 +225,7 @@ std::vector<zip_entry> make_entries(const std::vector<source>& sources, const fs
         if (s.is_file) {
             const auto path = dir / ("blob-" + std::to_string(n++));
             write_file(path, s.content);
-            e.file = file_segment{open_fd(path), 0, s.content.size(), nullptr};
+            e.file = file_segment{open_fd(path), 0, s.content.size(), nullptr, {}};
             e.crc32 = zlib_crc(s.content);
         } else {
             e.bytes = s.content;
@@ -292,7 +292,7 @@ std::vector<zip_entry> big_entries(const fs::path& dir) {
     entries[0].name = "trước.txt";
     entries[0].bytes = "before the big one\n";
     entries[1].name = "video/lớn.mp4";
-    entries[1].file = file_segment{open_fd(big_path), 0, big_size, nullptr};
+    entries[1].file = file_segment{open_fd(big_path), 0, big_size, nullptr, {}};
     entries[1].crc32 = zeros_crc(big_size);
     entries[2].name = "sau.txt";
     entries[2].bytes = "after the big one\n";
@@ -464,6 +464,26 @@ TEST_CASE("zip_archive: slice_parts equals the substring of the archive", "[zip]
         REQUIRE(total == length);
         REQUIRE(concat(slice) == full.substr(first, length));
     }
+}
+
+TEST_CASE("zip_archive: slice_parts keeps a file's digest check only for the whole file",
+          "[zip]") {
+    // A range of a blob cannot be checked against the blob's SHA-256: a
+    // sliced segment must not carry it, or the session would find every
+    // ranged download "damaged".
+    using kho::api::file_segment;
+    file_segment f{nullptr, 0, 1000, nullptr, "ab12"};
+    std::vector<kho::api::body_segment> parts{std::string("head"), f, std::string("tail")};
+    auto digest_of = [](const std::vector<kho::api::body_segment>& slice) {
+        for (const auto& part : slice)
+            if (const auto* seg = std::get_if<file_segment>(&part)) return seg->verify_sha256;
+        return std::string("(no file)");
+    };
+    CHECK(digest_of(kho::api::slice_parts(parts, 0, 1008)) == "ab12");
+    CHECK(digest_of(kho::api::slice_parts(parts, 4, 1000)) == "ab12");
+    CHECK(digest_of(kho::api::slice_parts(parts, 5, 999)).empty());
+    CHECK(digest_of(kho::api::slice_parts(parts, 0, 100)).empty());
+    CHECK(digest_of(kho::api::slice_parts(parts, 500, 10)).empty());
 }
 
 TEST_CASE("zip_archive: 70,000 entries use the zip64 end records", "[zip]") {
@@ -694,7 +714,7 @@ TEST_CASE("zip_archive: plan_zip rejects invalid entries", "[zip]") {
     auto file = [&](std::string name, std::uint64_t offset, std::uint64_t length) {
         zip_entry e;
         e.name = std::move(name);
-        e.file = file_segment{fd, offset, length, nullptr};
+        e.file = file_segment{fd, offset, length, nullptr, {}};
         return e;
     };
     auto rejected = [](std::vector<zip_entry> entries) {
