@@ -463,6 +463,11 @@ bool keeps_upload(const error& e) {
 awaitable<result<void>> maybe_finish(app& a, request& req, upload_record& r) {
     if (!complete(r) || r.concat == upload_record::concat_kind::partial || r.asset_id)
         co_return ok();
+    // Only the uploader's own requests finish it: the asset is created in
+    // the name of whoever finishes, and an admin who looks at someone
+    // else's upload must not become its author (and so free its uploader
+    // to approve it).
+    if (!req.principal || req.principal->id != r.owner) co_return ok();
     bool claimed = a.uploads.claim(r.id);
     boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
     for (int i = 0; i < 50 && !claimed; ++i) {

@@ -21,6 +21,7 @@
 #include <boost/beast/http.hpp>
 
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -378,7 +379,12 @@ asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg)
             bytes_out += n;
             return hash_range(at, n);
         })) {
-        if (read_failed) abort_damaged(seg, "the file cannot be read back");
+        struct stat st {};
+        if (read_failed)
+            abort_damaged(seg, "the file cannot be read back");
+        else if (::fstat(fd, &st) == 0 &&
+                 static_cast<std::uint64_t>(st.st_size) < seg.offset + seg.length)
+            abort_damaged(seg, "the file is shorter than recorded");
         co_return false;
     }
     const auto tail_at = static_cast<off_t>(seg.offset + head);

@@ -216,6 +216,11 @@ result<blob_file> local_blob_store::open_read(const std::string& hex) const {
     return file;
 }
 
+void local_blob_store::forget(const std::string& hex) const {
+    std::lock_guard lock(open_files_mutex_);
+    open_files_.erase(hex);
+}
+
 bool local_blob_store::exists(const std::string& hex) const {
     if (!is_sha256_hex(hex)) return false;
     return ::access(path_of(hex).c_str(), F_OK) == 0;

@@ -140,6 +140,10 @@ class blob_store {
     // file or the new one. Callers hold the digest's lock, as for place().
     virtual result<void> replace(blob_writer& writer, const blob_info& info) = 0;
     virtual result<blob_file> open_read(const std::string& sha256_hex) const = 0;
+    // Drops whatever the store keeps about an open blob (a cached descriptor
+    // or size), so that the next open_read sees the file as it is now: a
+    // blob restored from a backup as a new file, or one that went missing.
+    virtual void forget(const std::string& /*sha256_hex*/) const {}
     virtual bool exists(const std::string& sha256_hex) const = 0;
     virtual result<void> remove(const std::string& sha256_hex) = 0;
     virtual void for_each(const std::function<void(const blob_info&)>& fn) const = 0;
@@ -174,6 +178,7 @@ class local_blob_store final : public blob_store {
     result<bool> place(blob_writer& writer, const blob_info& info) override;
     result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
+    void forget(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;
     void for_each(const std::function<void(const blob_info&)>& fn) const override;

@@ -4,6 +4,9 @@
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/filter_policy.h>
@@ -80,8 +83,8 @@ void seek_newest_first(rocksdb::Iterator& it, std::string_view prefix,
 
 error to_error(const rocksdb::Status& s, std::string_view what) {
     if (s.IsNotFound()) return make_error(errc::not_found, std::string(what) + " not found");
-    // A full disk stops RocksDB's writes until space returns; it resumes
-    // on its own (its SstFileManager checks every 5 s).
+    // A full disk stops RocksDB's writes until space returns; write_resumer
+    // resumes them once there is room again.
     if (s.IsNoSpace()) return make_error(errc::insufficient_storage, "the disk is full");
     // Any other I/O error on its log stops writes for good (RocksDB cannot
     // know what reached the disk): reads go on, and a restart replays the
@@ -94,6 +97,23 @@ error to_error(const rocksdb::Status& s, std::string_view what) {
         return make_error(errc::unavailable, std::string(what) + ": " + s.ToString());
     return make_error(errc::internal, std::string(what) + ": " + s.ToString());
 }
+
+namespace {
+
+// Whether another process holds RocksDB's lock (a POSIX record lock on
+// LOCK) on this directory.
+bool lock_held_elsewhere(const std::filesystem::path& dir) {
+    int fd = ::open((dir / "LOCK").c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    ::close(fd);
+    return held;
+}
+
+}  // namespace
 
 database::database(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 database::~database() = default;
@@ -109,6 +129,12 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     // RocksDB keeps every table file open by default (-1): descriptors would
     // grow with the database. 512 tables stay open; others reopen on use.
     db_opts.max_open_files = 512;
+    // Rotating the log renames and prunes files: never under a database
+    // another process has open (RocksDB's lock would refuse us only later).
+    if (lock_held_elsewhere(dir))
+        return make_error(errc::unavailable,
+                          "the data directory is in use by another kho process (" +
+                              (dir / "LOCK").string() + " is locked)");
     db_opts.info_log = open_info_log(dir, 4);
     auto resumer = std::make_unique<write_resumer>(dir);
     db_opts.listeners.push_back(resumer->listener());

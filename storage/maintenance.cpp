@@ -62,6 +62,7 @@ std::optional<std::string> check_blob(const blob_store& blobs, const std::string
                                       std::uint64_t size, std::vector<char>& buf,
                                       verify_report& report,
                                       const std::function<void()>& pace) {
+    blobs.forget(sha);  // read the file as it is now, not a descriptor kept open
     auto file = blobs.open_read(sha);
     if (!file) {
         if (file.error().code == errc::not_found) return "missing";

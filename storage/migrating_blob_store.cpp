@@ -39,6 +39,11 @@ result<blob_file> migrating_blob_store::open_read(const std::string& hex) const 
     return f;
 }
 
+void migrating_blob_store::forget(const std::string& hex) const {
+    s3_->forget(hex);
+    local_->forget(hex);
+}
+
 bool migrating_blob_store::exists(const std::string& hex) const {
     return local_->exists(hex) || s3_->exists(hex);
 }

@@ -41,6 +41,7 @@ class migrating_blob_store final : public blob_store {
     result<bool> place(blob_writer& writer, const blob_info& info) override;
     result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
+    void forget(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;
     void for_each(const std::function<void(const blob_info&)>& fn) const override;

@@ -44,6 +44,7 @@ class s3_blob_store final : public blob_store {
     result<bool> place(blob_writer& writer, const blob_info& info) override;
     result<void> replace(blob_writer& writer, const blob_info& info) override;
     result<blob_file> open_read(const std::string& sha256_hex) const override;
+    void forget(const std::string& sha256_hex) const override;
     bool exists(const std::string& sha256_hex) const override;
     result<void> remove(const std::string& sha256_hex) override;
     void for_each(const std::function<void(const blob_info&)>& fn) const override;
@@ -63,7 +64,6 @@ class s3_blob_store final : public blob_store {
   private:
     s3_blob_store(std::unique_ptr<s3_client> client, std::filesystem::path tmp);
     result<std::optional<std::uint64_t>> size_of(const std::string& hex) const;
-    void forget(const std::string& hex) const;
 
     std::unique_ptr<s3_client> client_;
     std::filesystem::path tmp_dir_;

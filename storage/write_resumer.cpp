@@ -7,8 +7,9 @@
 namespace kho::storage {
 
 struct write_resumer::watch {
-    std::atomic<bool> stopped_by_no_space{false};
-    std::mutex mutex;
+    std::mutex mutex;  // guards the three below
+    bool stopped_by_no_space = false;
+    std::uint64_t stops = 0;  // no-space stops seen; a resume clears only its own
     std::condition_variable wake;
     bool closing = false;
 };
@@ -23,7 +24,12 @@ class stop_listener final : public rocksdb::EventListener {
     void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
         if (!error || error->ok()) return;
         if (error->IsNoSpace() && error->severity() < rocksdb::Status::Severity::kFatalError) {
-            w_->stopped_by_no_space = true;
+            {
+                // The resumer thread never calls RocksDB holding this lock.
+                std::lock_guard lock(w_->mutex);
+                w_->stopped_by_no_space = true;
+                ++w_->stops;
+            }
             w_->wake.notify_all();
         }
     }
@@ -34,7 +40,9 @@ class stop_listener final : public rocksdb::EventListener {
         if (error.IsNoSpace() && auto_recovery) *auto_recovery = false;
     }
     void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
-        if (info.new_bg_error.ok()) w_->stopped_by_no_space = false;
+        if (!info.new_bg_error.ok()) return;
+        std::lock_guard lock(w_->mutex);
+        w_->stopped_by_no_space = false;
     }
 
   private:
@@ -68,16 +76,18 @@ void write_resumer::start(rocksdb::DB* db) {
         std::unique_lock lock(w->mutex);
         while (!w->closing) {
             if (!w->stopped_by_no_space) {
-                w->wake.wait(lock, [&] { return w->closing || w->stopped_by_no_space.load(); });
+                w->wake.wait(lock, [&] { return w->closing || w->stopped_by_no_space; });
                 continue;
             }
             w->wake.wait_for(lock, std::chrono::seconds(1), [&] { return w->closing; });
             if (w->closing) break;
+            const std::uint64_t stop_seen = w->stops;
             lock.unlock();
             // An error when the disk filled again meanwhile: again in a second.
             bool resumed = room() && db->Resume().ok();
             lock.lock();
-            if (resumed) w->stopped_by_no_space = false;
+            // A new stop while resuming is not cleared: it waits its turn.
+            if (resumed && w->stops == stop_seen) w->stopped_by_no_space = false;
         }
     });
 }

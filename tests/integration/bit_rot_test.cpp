@@ -61,6 +61,22 @@ void overwrite_blob(const server_process& server, const std::string& sha, const 
     REQUIRE(::chmod(path.c_str(), 0440) == 0);
 }
 
+// Puts `bytes` back as a new file renamed over the blob, as rsync or
+// `cp` from a backup do (a new inode: a descriptor the server kept open
+// would still read the old file); in an S3 run, a new object.
+void restore_blob(const server_process& server, const std::string& sha, const std::string& bytes) {
+    if (s3_backend()) return overwrite_blob(server, sha, bytes);
+    const auto path = server.data_dir() / "blobs/sha256" / sha.substr(0, 2) / sha.substr(2, 2) / sha;
+    const auto tmp = fs::path(path.string() + ".restore");
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        REQUIRE(f);
+    }
+    REQUIRE(::chmod(tmp.c_str(), 0440) == 0);
+    fs::rename(tmp, path);
+}
+
 std::string flipped(std::string bytes, std::size_t at) {
     bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
     return bytes;
@@ -205,6 +221,59 @@ TEST_CASE("verify flags a damaged blob and clears the flag once it is intact aga
     CHECK(v["ok"] == true);
     CHECK(v["damaged"].empty());
     CHECK(asset_json(server.port(), id)["damaged"] == false);
+}
+
+TEST_CASE("a damaged blob restored from a backup as a new file is served again without a restart") {
+    server_process server(with_args({"--allowed-types", "*"}));
+    http_client c(server.port());
+    const auto bytes = random_bytes(91, 2u << 20);
+    const auto sha = sha256_hex(bytes);
+    auto up = c.request("POST", "/api/v1/assets?filename=restore.bin", auth(), bytes);
+    REQUIRE(up.status == 201);
+    const std::string id = json::parse(up.body)["id"];
+    const std::string original = "/api/v1/assets/" + id + "/original";
+    CHECK(full_download(server.port(), original).sha256 == sha);  // the server keeps it open
+
+    overwrite_blob(server, sha, flipped(bytes, 12345));
+    CHECK(full_download(server.port(), original).failed);
+    CHECK(becomes_damaged(server.port(), id));
+
+    // The operations guide's repair: restore the file, run verify.
+    restore_blob(server, sha, bytes);
+    auto v = verify(server.port());
+    INFO(v.dump());
+    CHECK(v["ok"] == true);
+    CHECK(v["damaged"].empty());
+    CHECK(asset_json(server.port(), id)["damaged"] == false);
+    auto fixed = full_download(server.port(), original);
+    CHECK_FALSE(fixed.failed);
+    CHECK(fixed.sha256 == sha);
+}
+
+TEST_CASE("a blob cut short on disk is never served as a complete download") {
+    if (s3_backend()) return;  // objects are replaced whole; see the flipped-byte case
+    server_process server(with_args({"--allowed-types", "*"}));
+    http_client c(server.port());
+    const auto bytes = random_bytes(92, 3u << 20);
+    const auto sha = sha256_hex(bytes);
+    auto up = c.request("POST", "/api/v1/assets?filename=short.bin", auth(), bytes);
+    REQUIRE(up.status == 201);
+    const std::string id = json::parse(up.body)["id"];
+    const std::string original = "/api/v1/assets/" + id + "/original";
+    CHECK(full_download(server.port(), original).sha256 == sha);  // the server keeps it open
+
+    // A lost tail, in place: the kept descriptor sees a shorter file.
+    const auto path = server.data_dir() / "blobs/sha256" / sha.substr(0, 2) / sha.substr(2, 2) / sha;
+    REQUIRE(::chmod(path.c_str(), 0640) == 0);
+    fs::resize_file(path, 1u << 20);
+    auto bad = full_download(server.port(), original);
+    CHECK(bad.failed);
+    CHECK(bad.received < bytes.size());
+    CHECK(becomes_damaged(server.port(), id));
+    auto v = verify(server.port());
+    INFO(v.dump());
+    REQUIRE(v["problems"].size() == 1);
+    CHECK(v["problems"][0]["problem"] == "size");
 }
 
 TEST_CASE("a damaged file inside a press kit ZIP cuts the ZIP short") {

@@ -154,7 +154,14 @@ void tus_upload(http_client& c, const std::string& bytes, const std::string& nam
         // As tus clients do: ask where the upload stands. A complete upload
         // whose asset could not be committed is finished by this HEAD.
         auto head = c.request("HEAD", location, tus_request_headers(auth()));
-        if (head.status != 200) return;
+        if (head.status != 200) {
+            // A HEAD answer has no body to hold a problem: judge the status.
+            if (head.status != 500 && head.status != 507) {
+                std::lock_guard lock(log.mutex);
+                log.wrong.push_back("HEAD " + std::to_string(head.status));
+            }
+            return;
+        }
         if (auto asset = head.header("Kho-Asset-Id")) {
             log.ack(*asset, sha256_hex(bytes));
             return;

@@ -344,6 +344,13 @@ TEST_CASE(
     server_options second;
     second.data_dir = first.data_dir();
     CHECK_THAT(start_error(second), Catch::Contains("in use by another kho process"));
+    // The refused process left the running server's RocksDB log alone (it
+    // rotates LOG only once the directory is its own).
+    std::size_t rotated = 0;
+    for (const auto& e : std::filesystem::directory_iterator(first.data_dir() / "db"))
+        if (e.path().filename().string().starts_with("LOG.old.")) ++rotated;
+    CHECK(rotated == 0);
+    CHECK(std::filesystem::exists(first.data_dir() / "db" / "LOG"));
     http_client c(first.port());
     CHECK(c.request("GET", "/readyz").status == 200);
 }
