@@ -17,14 +17,28 @@ extern "C" {
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <new>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace kho::media {
 namespace {
+
+// A colour enum as a damaged file's headers set it: FFmpeg stores the
+// number it read, which may be no value of the enum (loading it as the
+// enum is then undefined behaviour). Anything outside [0, end) is
+// `unspecified`. Found by fuzz/targets/video_fuzz.
+template <class E>
+E known_or(const E& field, int end, E unspecified) {
+    std::underlying_type_t<E> raw;
+    std::memcpy(&raw, &field, sizeof raw);
+    const auto v = static_cast<long long>(raw);
+    return v >= 0 && v < end ? static_cast<E>(raw) : unspecified;
+}
 
 constexpr int k_long_side = 1280;  // the web video's box
 constexpr int k_short_side = 720;
@@ -320,9 +334,11 @@ result<void> write_png(const AVFrame* f, const std::filesystem::path& path) {
                                SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr,
                                nullptr, nullptr));
     if (!sws) return make_error(errc::internal, "cannot convert the poster frame to RGB");
-    const int matrix = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : f->colorspace;
-    sws_setColorspaceDetails(sws.get(), sws_getCoefficients(matrix),
-                             f->color_range == AVCOL_RANGE_JPEG ? 1 : 0,
+    const AVColorSpace space = known_or(f->colorspace, AVCOL_SPC_NB, AVCOL_SPC_UNSPECIFIED);
+    const int matrix = space == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : space;
+    const bool full_range =
+        known_or(f->color_range, AVCOL_RANGE_NB, AVCOL_RANGE_UNSPECIFIED) == AVCOL_RANGE_JPEG;
+    sws_setColorspaceDetails(sws.get(), sws_getCoefficients(matrix), full_range ? 1 : 0,
                              sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
     frame_ptr rgb = new_frame();
     rgb->format = AV_PIX_FMT_RGB24;
@@ -490,9 +506,10 @@ result<void> transcoder::open_video_encoder() {
     e->sample_aspect_ratio = {1, 1};
     e->pix_fmt = AV_PIX_FMT_YUV420P;
     e->color_range = AVCOL_RANGE_MPEG;
-    e->color_primaries = vdec_->color_primaries;
-    e->color_trc = vdec_->color_trc;
-    e->colorspace = vdec_->colorspace;
+    e->color_primaries =
+        known_or(vdec_->color_primaries, AVCOL_PRI_NB, AVCOL_PRI_UNSPECIFIED);
+    e->color_trc = known_or(vdec_->color_trc, AVCOL_TRC_NB, AVCOL_TRC_UNSPECIFIED);
+    e->colorspace = known_or(vdec_->colorspace, AVCOL_SPC_NB, AVCOL_SPC_UNSPECIFIED);
     // The filter graph keeps the stream's time base (the fps filter: 1/60).
     e->time_base = reduce_fps_ ? av_inv_q(rate_) : vst_->time_base;
     e->framerate = rate_;

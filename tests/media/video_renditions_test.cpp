@@ -651,6 +651,27 @@ TEST_CASE("timestamps the MP4 muxer cannot store refuse the file", "[media][vide
     check_refused(r, errc::unprocessable, out);
 }
 
+// Found by fuzz/video_fuzz (the input is its regression file): a damaged
+// Matroska file whose headers give colour space 101, no value of FFmpeg's
+// enum; copying it to the encoder was undefined behaviour (UBSan stops the
+// sanitizer build's test there). It is now unspecified.
+TEST_CASE("a colour space outside FFmpeg's enum is treated as unspecified", "[media][video][fuzz]") {
+    start_vips();
+    kho::test::temp_dir tmp("kho-video");
+    const auto out = tmp.path() / "out";
+    const fs::path input =
+        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/colorspace-out-of-enum.mkv";
+    REQUIRE(fs::is_regular_file(input));
+    auto r = make_video_renditions(input, "video/webm", out);
+    if (r) {
+        REQUIRE_FALSE(r->files.empty());
+        for (const auto& f : r->files) CHECK(fs::file_size(f.path) > 0);
+    } else {
+        INFO(r.error().detail);
+        check_refused(r, errc::unprocessable, out);
+    }
+}
+
 TEST_CASE("playlists, concat scripts and protocol URLs never open another file", "[media][video]") {
     start_vips();
     kho::test::temp_dir tmp("kho-video");
