@@ -357,11 +357,15 @@ asio::awaitable<bool> session::impl::send_range(int fd, std::uint64_t from, std:
 asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg) {
     const int fd = seg.fd->get();
     kho::sha256 hash;
-    std::unique_ptr<char[]> buf(new char[k_hash_chunk]);
+    // No bigger than the file: a small download's buffer comes from the
+    // heap, not a mapping made and unmade per request (main.cpp maps 1 MiB
+    // blocks on their own).
+    const auto buf_size = static_cast<std::size_t>(std::min<std::uint64_t>(k_hash_chunk, seg.length));
+    std::unique_ptr<char[]> buf(new char[buf_size]);
     bool read_failed = false;
     auto hash_range = [&](off_t at, std::size_t n) {
         while (n > 0) {
-            ssize_t got = ::pread(fd, buf.get(), std::min(n, k_hash_chunk), at);
+            ssize_t got = ::pread(fd, buf.get(), std::min(n, buf_size), at);
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) {
                 read_failed = true;
