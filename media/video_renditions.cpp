@@ -96,6 +96,22 @@ error av_failure(errc code, const std::string& what, int rc) {
     return make_error(code, what + " (" + av_error_text(rc) + ")");
 }
 
+// The MP4 muxer refuses timing it cannot store (a composition offset past
+// 32 bits, a decreasing dts) with PATCHWELCOME or EINVAL, while writing a
+// packet or, for the packets it held back to interleave, while writing the
+// trailer. The timing is the input's, so that file is broken and a retry
+// would fail the same way. Only write errors are kho's problem: a full disk
+// (insufficient_storage) or anything else (internal), both retryable.
+// Found by fuzz/video_fuzz: a WebM with a time base of 8357793/500000000 s
+// (refused at a packet), and a damaged WebM refused at the trailer.
+error mux_failure(const std::string& what, int rc) {
+    if (rc == AVERROR_PATCHWELCOME || rc == AVERROR(EINVAL))
+        return av_failure(errc::unprocessable, "the video's timestamps cannot be stored in MP4",
+                          rc);
+    if (rc == AVERROR(ENOSPC)) return make_error(errc::insufficient_storage, "the disk is full");
+    return av_failure(errc::internal, what, rc);
+}
+
 std::string ratio(AVRational r) {
     return std::to_string(r.num) + "/" + std::to_string(r.den);
 }
@@ -759,16 +775,7 @@ result<void> transcoder::write_packets(AVCodecContext* enc, AVStream* ost) {
         pkt_->stream_index = ost->index;
         av_packet_rescale_ts(pkt_.get(), enc->time_base, ost->time_base);
         rc = av_interleaved_write_frame(out_.get(), pkt_.get());
-        // The MP4 muxer refuses timing it cannot store (a composition offset
-        // past 32 bits, a decreasing dts) with PATCHWELCOME or EINVAL; the
-        // timing is the input's, so that file is broken and a retry would
-        // fail the same way. Only write errors are kho's problem (internal).
-        // Found by fuzz/video_fuzz: a WebM with a time base of 8357793/500000000 s,
-        // kept by the encoder, gave offsets the MP4 timescale cannot hold.
-        if (rc == AVERROR_PATCHWELCOME || rc == AVERROR(EINVAL))
-            return av_failure(errc::unprocessable, "the video's timestamps cannot be stored in MP4",
-                              rc);
-        if (rc < 0) return av_failure(errc::internal, "cannot write the MP4 file", rc);
+        if (rc < 0) return mux_failure("cannot write the MP4 file", rc);
     }
 }
 
@@ -827,7 +834,7 @@ result<void> transcoder::run() {
     }
     if (in_.expired()) return deadline();
     const int rc = av_write_trailer(out_.get());
-    if (rc < 0) return av_failure(errc::internal, "cannot finish the MP4 file", rc);
+    if (rc < 0) return mux_failure("cannot finish the MP4 file", rc);
     return ok();
 }
 

@@ -652,6 +652,23 @@ TEST_CASE("timestamps the MP4 muxer cannot store refuse the file", "[media][vide
 }
 
 // Found by fuzz/video_fuzz (the input is its regression file): a damaged
+// WebM whose timestamps the MP4 muxer accepted packet by packet but refused
+// when it wrote out the packets it held back, at the trailer (PATCHWELCOME).
+// That was reported as internal, so the worker would retry a file that can
+// never succeed.
+TEST_CASE("timestamps the MP4 muxer refuses at the trailer refuse the file", "[media][video][fuzz]") {
+    start_vips();
+    kho::test::temp_dir tmp("kho-video");
+    const auto out = tmp.path() / "out";
+    const fs::path input =
+        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/trailer-refused.webm";
+    REQUIRE(fs::is_regular_file(input));
+    auto r = make_video_renditions(input, "video/webm", out);
+    INFO((r ? std::string("made renditions") : r.error().detail));
+    check_refused(r, errc::unprocessable, out);
+}
+
+// Found by fuzz/video_fuzz (the input is its regression file): a damaged
 // Matroska file whose headers give colour space 101, no value of FFmpeg's
 // enum; copying it to the encoder was undefined behaviour (UBSan stops the
 // sanitizer build's test there). It is now unspecified.
