@@ -205,6 +205,16 @@ double declared_end(const AVStream* st) {
     return 0;
 }
 
+// Pixels of real video are at most a few times wider or taller than they
+// are shown (anamorphic DV, HDV: 0.9 to 2). A damaged header may say 1:257,
+// which would show a 64-pixel-wide picture 0 pixels wide; such a ratio is
+// ignored, as if the file gave none. Found by fuzz/video_fuzz.
+bool plausible_pixel_aspect(AVRational sar) {
+    if (!valid(sar)) return false;
+    const double r = av_q2d(sar);
+    return r >= 0.1 && r <= 10;
+}
+
 video_info describe(const AVFormatContext* fmt, const AVStream* v, const AVStream* a,
                     const orientation& o) {
     video_info info;
@@ -215,8 +225,8 @@ video_info describe(const AVFormatContext* fmt, const AVStream* v, const AVStrea
     const AVRational sar = av_guess_sample_aspect_ratio(const_cast<AVFormatContext*>(fmt),
                                                         const_cast<AVStream*>(v), nullptr);
     double w = v->codecpar->width;
-    if (valid(sar)) w *= av_q2d(sar);
-    info.width = static_cast<int>(std::lround(w));
+    if (plausible_pixel_aspect(sar)) w *= av_q2d(sar);
+    info.width = std::max(1, static_cast<int>(std::lround(w)));
     info.height = v->codecpar->height;
     if (o.rotation == 90 || o.rotation == 270) std::swap(info.width, info.height);
     info.fps = av_q2d(frame_rate_of(v));
@@ -614,7 +624,8 @@ result<void> transcoder::configure_video(const AVFrame* f) {
     std::string args =
         "video_size=" + std::to_string(f->width) + "x" + std::to_string(f->height) +
         ":pix_fmt=" + pix + ":time_base=" + ratio(vst_->time_base) + ":pixel_aspect=" +
-        ratio(valid(f->sample_aspect_ratio) ? f->sample_aspect_ratio : AVRational{1, 1});
+        ratio(plausible_pixel_aspect(f->sample_aspect_ratio) ? f->sample_aspect_ratio
+                                                             : AVRational{1, 1});
     if (valid(frame_rate_of(vst_))) args += ":frame_rate=" + ratio(frame_rate_of(vst_));
     // Interlaced camera footage (1080i, PAL DV) is deinterlaced first, on
     // the stored fields; frames flagged progressive pass bwdif untouched.

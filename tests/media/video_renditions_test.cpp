@@ -450,6 +450,35 @@ TEST_CASE("non-square pixels are shown at their displayed width", "[media][video
     CHECK(v["sample_aspect_ratio"] == "1:1");
 }
 
+// Found by fuzz/video_fuzz (its regression file pixel-aspect-1-257.mp4 is
+// such a header): a pixel aspect of 1:257 made a 64-pixel-wide video 0
+// pixels wide in the asset's facts. Ratios beyond 1:10 or 10:1 are ignored.
+TEST_CASE("an absurd pixel aspect ratio is ignored", "[media][video][fuzz]") {
+    start_vips();
+    kho::test::temp_dir tmp("kho-video");
+    for (const char* sar : {"1/257", "257/1"}) {
+        const auto src = tmp.path() / "odd.mp4";
+        ffmpeg(std::string("-y -f lavfi -i testsrc2=size=64x48:rate=25:duration=1 -vf setsar=") +
+               sar + " -c:v libx264 -preset ultrafast " + quoted(src));
+        const auto out = tmp.path() / (std::string("out-") + (sar[0] == '1' && sar[1] == '/' ? "narrow" : "wide"));
+        auto r = make_video_renditions(src, "video/mp4", out);
+        INFO(sar << ": " << (r ? std::string() : r.error().detail));
+        REQUIRE(r.has_value());
+        CHECK(r->info.width == 64);
+        CHECK(r->info.height == 48);
+        check_web_video(*r, src, 64, 48, false);
+    }
+    const fs::path found =
+        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/pixel-aspect-1-257.mp4";
+    auto r = make_video_renditions(found, "video/mp4", tmp.path() / "out-found");
+    if (r) {
+        CHECK(r->info.width >= 1);
+        CHECK(r->info.height >= 1);
+    } else {
+        check_refused(r, errc::unprocessable, tmp.path() / "out-found");
+    }
+}
+
 TEST_CASE("interlaced camera footage is deinterlaced", "[media][video]") {
     start_vips();
     kho::test::temp_dir tmp("kho-video");
