@@ -79,7 +79,10 @@ std::string metrics_registry::render(const gauge_values& gauges) const {
         << "kho_blobs " << gauges.blob_count << '\n'
         << "# HELP kho_blob_bytes Bytes of referenced blobs stored.\n"
            "# TYPE kho_blob_bytes gauge\n"
-        << "kho_blob_bytes " << gauges.blob_bytes << '\n';
+        << "kho_blob_bytes " << gauges.blob_bytes << '\n'
+        << "# HELP kho_usage_events_lost_total Download events not recorded (full disk or queue).\n"
+           "# TYPE kho_usage_events_lost_total counter\n"
+        << "kho_usage_events_lost_total " << gauges.usage_events_lost << '\n';
     return out.str();
 }
 

@@ -16,6 +16,7 @@ namespace kho::api {
 struct gauge_values {
     std::int64_t blob_count = 0;
     std::int64_t blob_bytes = 0;
+    std::uint64_t usage_events_lost = 0;  // a counter, kept by the usage store
 };
 
 class metrics_registry {

@@ -4,6 +4,7 @@
 #include "api/problem.hpp"
 #include "api/router.hpp"
 #include "storage/asset_store.hpp"
+#include "storage/usage_store.hpp"
 
 namespace kho::api {
 namespace {
@@ -30,7 +31,7 @@ awaitable<response> readyz(app& a, request& req) {
 
 awaitable<response> metrics(app& a, request&) {
     auto st = a.assets.stats();
-    co_return text(200, a.metrics.render({st.blob_count, st.blob_bytes}),
+    co_return text(200, a.metrics.render({st.blob_count, st.blob_bytes, a.usage.lost()}),
                    "text/plain; version=0.0.4; charset=utf-8");
 }
 

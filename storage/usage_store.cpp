@@ -8,7 +8,7 @@
 #include <rocksdb/iterator.h>
 
 #include <cstdio>
-#include <functional>
+#include <map>
 
 namespace kho::storage {
 namespace {
@@ -130,94 +130,175 @@ std::string format_day(std::int32_t day) {
     return buf;
 }
 
-usage_store::usage_store(database& db, kho::clock clk, std::chrono::hours resume_window)
+namespace {
+
+// Counter keys of one event, each with the event's delta.
+void add_counters(std::map<std::string, usage_counts>& deltas, const download_event& e,
+                  const usage_counts& delta) {
+    const auto day = vietnam_day(e.started_at);
+    const auto& subj = e.subject;
+    auto add = [&](std::string k) {
+        append_day(k, day);
+        deltas[std::move(k)] += delta;
+    };
+    if (!subj.kit.empty() && subj.asset.empty()) {
+        add("k" + subj.kit);
+        return;
+    }
+    add("a" + subj.asset);
+    add("u" + subj.unit + '\0');
+    add("x" + subj.asset + subj.unit + '\0');
+    add("p" + subj.province + '\0');
+    add("l" + subj.level + '\0');
+    add("y" + subj.province + '\0' + subj.asset);
+}
+
+}  // namespace
+
+usage_store::usage_store(database& db, kho::clock clk, std::chrono::hours resume_window,
+                         std::chrono::milliseconds flush_interval)
     : db_(db),
       clock_(std::move(clk)),
-      resume_window_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(resume_window).count()) {}
+      resume_window_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(resume_window).count()),
+      flush_interval_(flush_interval),
+      writer_([this] { write_loop(); }) {}
 
-std::mutex& usage_store::lock_for(const std::string& key) const {
-    return locks_[std::hash<std::string>{}(key) % locks_.size()];
+usage_store::~usage_store() {
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    wake_.notify_one();
+    writer_.join();
 }
 
 void usage_store::record(const download_subject& s, std::uint64_t first_byte,
                          std::uint64_t bytes_sent, bool reached_end) {
-    auto& h = db_.handles();
-    const auto now = clock_.now();
-    const auto okey = open_key(s);
-    std::lock_guard guard(lock_for(okey));
+    queued_response p{s, first_byte, bytes_sent, reached_end, clock_.now()};
+    std::size_t queued = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() >= max_queued) {
+            lost_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        queue_.push_back(std::move(p));
+        ++queued_seq_;
+        queued = queue_.size();
+    }
+    if (queued == batch_size) wake_.notify_one();
+}
 
-    std::optional<download_event> open;
-    if (first_byte > 0) {
-        std::string id_raw;
-        if (h.db->Get(rocksdb::ReadOptions(), h[cf::usage], okey, &id_raw).ok()) {
-            auto id = ulid::from_raw(id_raw);
-            std::string record;
-            if (id && h.db->Get(rocksdb::ReadOptions(), h[cf::usage], event_key(*id), &record).ok()) {
-                auto e = from_record(*id, record);
-                if (e && now - e->started_at <= resume_window_ms_) open = std::move(*e);
+void usage_store::flush() const {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = queued_seq_;
+    if (written_seq_ >= target) return;
+    flush_requested_ = true;
+    wake_.notify_one();
+    written_.wait(lock, [&] { return written_seq_ >= target; });
+}
+
+void usage_store::write_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait_for(lock, flush_interval_, [&] {
+            return closing_ || flush_requested_ || queue_.size() >= batch_size;
+        });
+        flush_requested_ = false;
+        if (queue_.empty()) {
+            if (closing_) return;
+            continue;
+        }
+        std::vector<queued_response> batch;
+        batch.swap(queue_);
+        const std::uint64_t seq = queued_seq_;
+        lock.unlock();
+        write(batch);
+        lock.lock();
+        written_seq_ = seq;
+        written_.notify_all();
+    }
+}
+
+// Applies the queued responses in order, as one WriteBatch: events touched
+// are written once in their last state, and each counter key is merged once
+// with the sum of its deltas.
+void usage_store::write(const std::vector<queued_response>& batch) {
+    auto& h = db_.handles();
+    std::map<std::string, download_event> events;     // event key -> last state
+    std::map<std::string, std::string> opened;        // open key -> event key (new downloads)
+    std::map<std::string, usage_counts> deltas;       // counter key -> sum
+
+    for (const auto& p : batch) {
+        const auto& s = p.subject;
+        const auto okey = open_key(s);
+        download_event* open = nullptr;
+        if (p.first_byte > 0) {
+            // The open download: one this batch started, or one stored.
+            std::string ekey;
+            if (auto o = opened.find(okey); o != opened.end()) {
+                ekey = o->second;
+            } else if (std::string id_raw;
+                       h.db->Get(rocksdb::ReadOptions(), h[cf::usage], okey, &id_raw).ok()) {
+                if (auto id = ulid::from_raw(id_raw)) ekey = event_key(*id);
+            }
+            if (!ekey.empty()) {
+                auto it = events.find(ekey);
+                if (it == events.end()) {
+                    std::string record;
+                    if (h.db->Get(rocksdb::ReadOptions(), h[cf::usage], ekey, &record).ok())
+                        if (auto e = from_record(*ulid::from_raw(ekey.substr(1)), record))
+                            it = events.emplace(ekey, std::move(*e)).first;
+                }
+                if (it != events.end() && p.at - it->second.started_at <= resume_window_ms_)
+                    open = &it->second;
             }
         }
-    }
 
-    usage_counts delta;
-    download_event e;
-    if (open) {
-        e = std::move(*open);
-        e.bytes_sent += bytes_sent;
-        e.requests += 1;
-        e.last_at = now;
-        delta.bytes = static_cast<std::int64_t>(bytes_sent);
-        if (!e.complete && reached_end && e.bytes_sent >= s.size) {
-            e.complete = true;
-            delta.complete = 1;
+        usage_counts delta;
+        if (open != nullptr) {
+            auto& e = *open;
+            e.bytes_sent += p.bytes_sent;
+            e.requests += 1;
+            e.last_at = p.at;
+            delta.bytes = static_cast<std::int64_t>(p.bytes_sent);
+            if (!e.complete && p.reached_end && e.bytes_sent >= s.size) {
+                e.complete = true;
+                delta.complete = 1;
+            }
+            add_counters(deltas, e, delta);
+            continue;
         }
-    } else {
-        e.id = ids_.next(std::chrono::system_clock::time_point(std::chrono::milliseconds(now)));
+        download_event e;
+        e.id = ids_.next(std::chrono::system_clock::time_point(std::chrono::milliseconds(p.at)));
         e.subject = s;
-        e.bytes_sent = bytes_sent;
+        e.bytes_sent = p.bytes_sent;
         e.requests = 1;
-        e.started_at = e.last_at = now;
-        e.complete = reached_end && first_byte == 0 && bytes_sent >= s.size;
-        delta = usage_counts{1, e.complete ? 1 : 0, static_cast<std::int64_t>(bytes_sent)};
+        e.started_at = e.last_at = p.at;
+        e.complete = p.reached_end && p.first_byte == 0 && p.bytes_sent >= s.size;
+        delta = usage_counts{1, e.complete ? 1 : 0, static_cast<std::int64_t>(p.bytes_sent)};
+        add_counters(deltas, e, delta);
+        auto ekey = event_key(e.id);
+        opened[okey] = ekey;
+        events.insert_or_assign(std::move(ekey), std::move(e));
     }
 
-    rocksdb::WriteBatch batch;
-    batch.Put(h[cf::usage], event_key(e.id), to_record(e).dump());
-    if (!open) batch.Put(h[cf::usage], okey, std::string(e.id.raw()));
-    const auto day = vietnam_day(e.started_at);
-    const auto counts = encode_counts(delta);
-    const auto& subj = e.subject;
-    if (!subj.kit.empty() && subj.asset.empty()) {
-        std::string k = "k" + subj.kit;
-        append_day(k, day);
-        batch.Merge(h[cf::usage_counters], k, counts);
-    } else {
-        std::string a = "a" + subj.asset;
-        append_day(a, day);
-        batch.Merge(h[cf::usage_counters], a, counts);
-        std::string u = "u" + subj.unit + '\0';
-        append_day(u, day);
-        batch.Merge(h[cf::usage_counters], u, counts);
-        std::string x = "x" + subj.asset + subj.unit + '\0';
-        append_day(x, day);
-        batch.Merge(h[cf::usage_counters], x, counts);
-        std::string pk = "p" + subj.province + '\0';
-        append_day(pk, day);
-        batch.Merge(h[cf::usage_counters], pk, counts);
-        std::string lk = "l" + subj.level + '\0';
-        append_day(lk, day);
-        batch.Merge(h[cf::usage_counters], lk, counts);
-        std::string yk = "y" + subj.province + '\0' + subj.asset;
-        append_day(yk, day);
-        batch.Merge(h[cf::usage_counters], yk, counts);
-    }
-    // Statistics: no fsync (see the header).
-    (void)h.db->Write(rocksdb::WriteOptions(), &batch);
+    rocksdb::WriteBatch wb;
+    for (const auto& [key, e] : events) wb.Put(h[cf::usage], key, to_record(e).dump());
+    for (const auto& [okey, ekey] : opened)
+        wb.Put(h[cf::usage], okey, ekey.substr(1));
+    for (const auto& [key, delta] : deltas)
+        wb.Merge(h[cf::usage_counters], key, encode_counts(delta));
+    // Statistics: no fsync (see the header). A refused write (a full disk)
+    // loses this batch's events, which is counted.
+    if (!h.db->Write(rocksdb::WriteOptions(), &wb).ok())
+        lost_.fetch_add(batch.size(), std::memory_order_relaxed);
 }
 
 result<std::vector<counter_row>> usage_store::counters(char by, std::int32_t from_day,
                                                        std::int32_t to_day,
                                                        const std::string& only) const {
+    flush();
     auto& h = db_.handles();
     std::string prefix(1, by);
     prefix += only;
@@ -270,6 +351,7 @@ result<std::vector<counter_row>> usage_store::counters(char by, std::int32_t fro
 result<event_page> usage_store::events(unix_ms from, unix_ms until,
                                        const std::optional<std::string>& cursor,
                                        std::size_t limit) const {
+    flush();
     auto& h = db_.handles();
     std::string start = event_key(first_id_at(from));
     if (cursor) {

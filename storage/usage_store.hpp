@@ -11,8 +11,18 @@
 // started within `resume_window`, and only adds bytes. So a ZIP resumed
 // five times counts once.
 //
-// Events are written without fsync (usage is statistics: a power failure
-// may lose the last second of them, never a counter without its event).
+// Off the request path: record() only queues the response (a download's
+// last act, on the I/O thread), and a writer thread applies the queue
+// every `flush_interval` (100 ms) or every `batch_size` responses, in one
+// WriteBatch per round with each counter merged once. Readers (counters(),
+// events()) first wait for everything recorded before them, so a report
+// always includes the downloads that finished before it was asked for.
+// Events are written without fsync (usage is statistics): a crash may lose
+// the last round, a power failure the last second or so, never a counter
+// without its event. If the database refuses writes (a full disk) or the
+// queue is full (`max_queued`: the writer is stuck), events are dropped
+// and counted (lost(), kho_usage_events_lost_total in /metrics); downloads
+// are never held up by their statistics.
 //
 // Days are Vietnam days (UTC+7), as the ministry's reports count them.
 
@@ -20,13 +30,15 @@
 #include "core/error.hpp"
 #include "core/ulid.hpp"
 
-#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kho::storage {
@@ -90,14 +102,33 @@ struct event_page {
 
 class usage_store {
   public:
+    static constexpr std::size_t batch_size = 4096;
+    static constexpr std::size_t max_queued = 65536;
+
     usage_store(database& db, kho::clock clk = {},
-                std::chrono::hours resume_window = std::chrono::hours(24));
+                std::chrono::hours resume_window = std::chrono::hours(24),
+                std::chrono::milliseconds flush_interval = std::chrono::milliseconds(100));
+    ~usage_store();  // writes what is queued; before the database closes
+    usage_store(const usage_store&) = delete;
+    usage_store& operator=(const usage_store&) = delete;
 
     // One response's worth: `first_byte` of the representation was the
     // first sent, `bytes_sent` went out, `reached_end` when the last byte
-    // of the representation did.
+    // of the representation did. Queues it and returns.
     void record(const download_subject& s, std::uint64_t first_byte, std::uint64_t bytes_sent,
                 bool reached_end);
+
+    // Returns once everything recorded before the call is written.
+    void flush() const;
+
+    // Responses queued and not yet written.
+    std::uint64_t pending() const {
+        std::lock_guard lock(mutex_);
+        return queued_seq_ - written_seq_;
+    }
+
+    // Events dropped since the start (queue full, or a write refused).
+    std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
 
     // Counters of days [from_day, to_day] (inclusive). `by`: 'a' asset,
     // 'u' unit, 'x' (asset, unit), 'k' press kit, 'p' province and 'l'
@@ -112,13 +143,32 @@ class usage_store {
                               std::size_t limit) const;
 
   private:
-    std::mutex& lock_for(const std::string& key) const;
+    struct queued_response {
+        download_subject subject;
+        std::uint64_t first_byte = 0;
+        std::uint64_t bytes_sent = 0;
+        bool reached_end = false;
+        unix_ms at = 0;
+    };
+    void write_loop();
+    void write(const std::vector<queued_response>& batch);
 
     database& db_;
     kho::clock clock_;
     unix_ms resume_window_ms_;
-    ulid_generator ids_;
-    mutable std::array<std::mutex, 32> locks_;
+    std::chrono::milliseconds flush_interval_;
+    ulid_generator ids_;  // the writer's only
+
+    mutable std::mutex mutex_;
+    mutable std::condition_variable wake_;     // the writer: a full batch, a flush, closing
+    mutable std::condition_variable written_;  // flush(): a round is written
+    std::vector<queued_response> queue_;
+    std::uint64_t queued_seq_ = 0;   // responses queued since the start
+    std::uint64_t written_seq_ = 0;  // of which written (or lost) by the writer
+    mutable bool flush_requested_ = false;
+    bool closing_ = false;
+    std::atomic<std::uint64_t> lost_{0};
+    std::thread writer_;  // last: starts once the rest is ready
 };
 
 }  // namespace kho::storage
