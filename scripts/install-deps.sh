@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-url1.81-dev librocksdb-dev nlohmann-json3-dev catch2 libssl-dev
+  libxxhash-dev
   libmagic-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev libarchive-dev libcurl4-openssl-dev
   libcmark-dev zlib1g-dev

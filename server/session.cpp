@@ -6,7 +6,6 @@
 #include "api/dispatch.hpp"
 #include "api/problem.hpp"
 #include "api/request_framing.hpp"
-#include "core/sha256.hpp"
 #include "server/session_env.hpp"
 
 #include <spdlog/spdlog.h>
@@ -246,7 +245,8 @@ asio::awaitable<bool> session::impl::send_remote(const api::file_segment& seg) {
     std::unique_ptr<char[]> buf(new char[k_remote_chunk]), held(new char[k_remote_chunk]);
     std::size_t held_size = 0;
     const bool verify = !seg.verify_sha256.empty();
-    kho::sha256 hash;
+    std::optional<blob_check> check;
+    if (verify) check.emplace(env.checksums, seg.verify_sha256);
     std::uint64_t sent = 0;
     auto send = [&](const char* data, std::size_t n) -> asio::awaitable<bool> {
         if (!co_await send_all(data, n)) co_return false;
@@ -269,14 +269,14 @@ asio::awaitable<bool> session::impl::send_remote(const api::file_segment& seg) {
             if (!co_await send(buf.get(), *n)) co_return false;
             continue;
         }
-        hash.update(buf.get(), *n);
+        check->update(buf.get(), *n);
         if (held_size > 0 && !co_await send(held.get(), held_size)) co_return false;
         std::swap(buf, held);
         held_size = *n;
     }
     if (verify) {
-        if (auto got = hash.finish_hex(); got != seg.verify_sha256) {
-            abort_damaged(seg, "the object's bytes hash to " + got);
+        if (auto wrong = check->mismatch()) {
+            abort_damaged(seg, "the object's bytes do not match: " + *wrong);
             co_return false;
         }
         if (held_size > 0 && !co_await send(held.get(), held_size)) co_return false;
@@ -352,11 +352,13 @@ asio::awaitable<bool> session::impl::send_range(int fd, std::uint64_t from, std:
 // A whole blob: everything but the last k_verify_tail bytes goes out with
 // sendfile (zero copy), and the same bytes are read again with pread (from
 // the page cache) and hashed; the tail is read, hashed and sent only when
-// the digest matches the blob's name. Bit rot under the file is thus never
-// delivered as a complete, good-looking download.
+// the digest matches the blob's name (or, once a download has verified the
+// blob since the start, its remembered XXH3: server/blob_check.hpp). Bit
+// rot under the file is thus never delivered as a complete, good-looking
+// download.
 asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg) {
     const int fd = seg.fd->get();
-    kho::sha256 hash;
+    blob_check check(env.checksums, seg.verify_sha256);
     // No bigger than the file: a small download's buffer comes from the
     // heap, not a mapping made and unmade per request (main.cpp maps 1 MiB
     // blocks on their own).
@@ -371,7 +373,7 @@ asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg)
                 read_failed = true;
                 return false;
             }
-            hash.update(buf.get(), static_cast<std::size_t>(got));
+            check.update(buf.get(), static_cast<std::size_t>(got));
             at += got;
             n -= static_cast<std::size_t>(got);
         }
@@ -404,9 +406,9 @@ asio::awaitable<bool> session::impl::send_verified(const api::file_segment& seg)
         }
         have += static_cast<std::size_t>(got);
     }
-    hash.update(buf.get(), have);
-    if (auto got = hash.finish_hex(); got != seg.verify_sha256) {
-        abort_damaged(seg, "the bytes hash to " + got);
+    check.update(buf.get(), have);
+    if (auto wrong = check.mismatch()) {
+        abort_damaged(seg, *wrong);
         co_return false;
     }
     co_return co_await send_all(buf.get(), have);

@@ -2,6 +2,7 @@
 // Internal to server/: what every session shares.
 
 #include "server/access_log.hpp"
+#include "server/blob_check.hpp"
 #include "server/config.hpp"
 
 #include <atomic>
@@ -19,6 +20,7 @@ struct session_env {
     const server_config& config;
     access_log& log;
     std::atomic<std::uint64_t> request_counter{0};
+    known_checksums checksums{};  // of blobs verified since the start
 };
 
 }  // namespace kho::server
