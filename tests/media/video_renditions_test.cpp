@@ -209,6 +209,23 @@ void check_refused(const kho::result<video_result>& r, errc code, const fs::path
     CHECK((!fs::exists(out) || kho::test::files_under(out) == 0));
 }
 
+// A committed input of fuzz/video_fuzz (fuzz/regressions/video_fuzz/).
+fs::path fuzz_regression(const std::string& name) {
+    const auto p = fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz" / name;
+    REQUIRE(fs::is_regular_file(p));
+    return p;
+}
+
+// The video worker refuses the fuzz regression input `name` as unprocessable.
+void check_regression_refused(const std::string& name, const char* mime) {
+    start_vips();
+    kho::test::temp_dir tmp("kho-video");
+    const auto out = tmp.path() / "out";
+    auto r = make_video_renditions(fuzz_regression(name), mime, out);
+    INFO((r ? std::string("made renditions") : r.error().detail));
+    check_refused(r, errc::unprocessable, out);
+}
+
 // A 2 s 1920×1080 clip at 25 frame/s with a 440 Hz tone: H.264 + AAC in MP4.
 fs::path landscape_clip(const fs::path& dir) {
     const auto p = dir / "landscape.mp4";
@@ -468,9 +485,8 @@ TEST_CASE("an absurd pixel aspect ratio is ignored", "[media][video][fuzz]") {
         CHECK(r->info.height == 48);
         check_web_video(*r, src, 64, 48, false);
     }
-    const fs::path found =
-        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/pixel-aspect-1-257.mp4";
-    auto r = make_video_renditions(found, "video/mp4", tmp.path() / "out-found");
+    auto r = make_video_renditions(fuzz_regression("pixel-aspect-1-257.mp4"), "video/mp4",
+                                   tmp.path() / "out-found");
     if (r) {
         CHECK(r->info.width >= 1);
         CHECK(r->info.height >= 1);
@@ -670,14 +686,7 @@ TEST_CASE("cut-off, corrupt and foreign videos are refused with a sentence", "[m
 // timestamps, which was reported as internal (retryable) instead of a
 // refusal of the file.
 TEST_CASE("timestamps the MP4 muxer cannot store refuse the file", "[media][video][fuzz]") {
-    start_vips();
-    kho::test::temp_dir tmp("kho-video");
-    const auto out = tmp.path() / "out";
-    const fs::path input =
-        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/odd-time-base.webm";
-    REQUIRE(fs::is_regular_file(input));
-    auto r = make_video_renditions(input, "video/webm", out);
-    check_refused(r, errc::unprocessable, out);
+    check_regression_refused("odd-time-base.webm", "video/webm");
 }
 
 // Found by fuzz/video_fuzz (the input is its regression file): a damaged
@@ -686,15 +695,7 @@ TEST_CASE("timestamps the MP4 muxer cannot store refuse the file", "[media][vide
 // That was reported as internal, so the worker would retry a file that can
 // never succeed.
 TEST_CASE("timestamps the MP4 muxer refuses at the trailer refuse the file", "[media][video][fuzz]") {
-    start_vips();
-    kho::test::temp_dir tmp("kho-video");
-    const auto out = tmp.path() / "out";
-    const fs::path input =
-        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/trailer-refused.webm";
-    REQUIRE(fs::is_regular_file(input));
-    auto r = make_video_renditions(input, "video/webm", out);
-    INFO((r ? std::string("made renditions") : r.error().detail));
-    check_refused(r, errc::unprocessable, out);
+    check_regression_refused("trailer-refused.webm", "video/webm");
 }
 
 // Found by fuzz/video_fuzz (the input is its regression file): a damaged
@@ -705,10 +706,7 @@ TEST_CASE("a colour space outside FFmpeg's enum is treated as unspecified", "[me
     start_vips();
     kho::test::temp_dir tmp("kho-video");
     const auto out = tmp.path() / "out";
-    const fs::path input =
-        fs::path(KHO_SOURCE_DIR) / "fuzz/regressions/video_fuzz/colorspace-out-of-enum.mkv";
-    REQUIRE(fs::is_regular_file(input));
-    auto r = make_video_renditions(input, "video/webm", out);
+    auto r = make_video_renditions(fuzz_regression("colorspace-out-of-enum.mkv"), "video/webm", out);
     if (r) {
         REQUIRE_FALSE(r->files.empty());
         for (const auto& f : r->files) CHECK(fs::file_size(f.path) > 0);

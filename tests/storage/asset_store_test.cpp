@@ -10,6 +10,7 @@
 #include "storage/rocks.hpp"
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -79,11 +80,7 @@ class store_env {
         auto b = local_blob_store::open(dir.path() / "data");
         REQUIRE(b.has_value());
         blobs = std::move(*b);
-        kho::storage::database_options options;
-        options.block_cache_bytes = 8u << 20;
-        auto d = database::open(db_path(), options);
-        REQUIRE(d.has_value());
-        db = std::move(*d);
+        db = kho::test::open_test_database(db_path());
         audit = std::make_unique<kho::storage::audit_log>(*db, kho::clock([this] { return now; }));
         assets = std::make_unique<asset_store>(*db, *blobs, *audit,
                                                kho::clock([this] { return now; }));

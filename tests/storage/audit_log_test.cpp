@@ -8,6 +8,7 @@
 #include "storage/rocks.hpp"
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -62,11 +63,7 @@ class log_env {
     log_env& operator=(const log_env&) = delete;
 
     void open() {
-        kho::storage::database_options options;
-        options.block_cache_bytes = 8u << 20;
-        auto d = database::open(dir.path() / "db", options);
-        REQUIRE(d.has_value());
-        db = std::move(*d);
+        db = kho::test::open_test_database(dir.path() / "db");
         log = std::make_unique<audit_log>(*db, kho::clock([this] { return now; }), scan_budget);
     }
 

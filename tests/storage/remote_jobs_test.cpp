@@ -10,6 +10,7 @@
 #include "storage/database.hpp"
 #include "storage/job_queue.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -42,11 +43,7 @@ struct env {
         auto b = kho::storage::local_blob_store::open(dir.path() / "data");
         REQUIRE(b.has_value());
         blobs = std::move(*b);
-        kho::storage::database_options options;
-        options.block_cache_bytes = 8u << 20;
-        auto d = kho::storage::database::open(dir.path() / "data" / "db", options);
-        REQUIRE(d.has_value());
-        db = std::move(*d);
+        db = kho::test::open_test_database(dir.path() / "data" / "db");
         kho::clock clk([this] { return now; });
         audit = std::make_unique<kho::storage::audit_log>(*db, clk);
         assets = std::make_unique<kho::storage::asset_store>(*db, *blobs, *audit, clk);

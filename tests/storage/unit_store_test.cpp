@@ -4,6 +4,7 @@
 #include "storage/database.hpp"
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 #include "tests/support/units_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -53,11 +54,7 @@ class unit_env {
     unit_env& operator=(const unit_env&) = delete;
 
     void open() {
-        kho::storage::database_options options;
-        options.block_cache_bytes = 8u << 20;
-        auto d = database::open(dir.path() / "db", options);
-        REQUIRE(d.has_value());
-        db = std::move(*d);
+        db = kho::test::open_test_database(dir.path() / "db");
         audit = std::make_unique<audit_log>(*db, kho::clock([this] { return now; }));
         units = std::make_unique<unit_store>(*db, *audit, kho::clock([this] { return now; }));
         REQUIRE(units->load().has_value());

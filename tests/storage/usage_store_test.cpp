@@ -2,6 +2,7 @@
 #include "storage/database.hpp"
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -35,11 +36,7 @@ class usage_env {
     usage_env& operator=(const usage_env&) = delete;
 
     void open() {
-        kho::storage::database_options options;
-        options.block_cache_bytes = 8u << 20;
-        auto d = database::open(dir.path() / "db", options);
-        REQUIRE(d.has_value());
-        db = std::move(*d);
+        db = kho::test::open_test_database(dir.path() / "db");
         usage = std::make_unique<usage_store>(*db, kho::clock([this] { return now.load(); }),
                                               24h, interval_);
     }
