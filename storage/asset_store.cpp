@@ -168,10 +168,19 @@ void asset_store::cache_version(std::uint64_t generation, const ulid& id,
     version_cache_.insert_or_assign(version_key(id, v.number), v);
 }
 
+void asset_store::cache_versions(std::uint64_t generation, const ulid& id,
+                                 const std::vector<asset_version>& versions) const {
+    std::lock_guard lock(cache_mutex_);
+    if (generation != generation_) return;
+    if (versions_cache_.size() >= k_cache_entries) versions_cache_.clear();
+    versions_cache_.insert_or_assign(std::string(id.raw()), versions);
+}
+
 void asset_store::invalidate(const ulid& id, std::uint32_t version_count) {
     std::lock_guard lock(cache_mutex_);
     ++generation_;
     asset_cache_.erase(std::string(id.raw()));
+    versions_cache_.erase(std::string(id.raw()));
     for (std::uint32_t n = 1; n <= version_count; ++n) version_cache_.erase(version_key(id, n));
 }
 
@@ -442,6 +451,13 @@ result<asset_version> asset_store::get_version(const ulid& id, std::uint32_t num
 }
 
 result<std::vector<asset_version>> asset_store::list_versions(const ulid& id) const {
+    std::uint64_t generation;
+    {
+        std::lock_guard lock(cache_mutex_);
+        if (auto it = versions_cache_.find(std::string(id.raw())); it != versions_cache_.end())
+            return it->second;
+        generation = generation_;
+    }
     auto& h = db_.handles();
     std::string prefix(id.raw());
     std::string upper = prefix_successor(prefix);
@@ -456,6 +472,9 @@ result<std::vector<asset_version>> asset_store::list_versions(const ulid& id) co
         out.push_back(std::move(*v));
     }
     if (!it->status().ok()) return to_error(it->status(), "list versions");
+    // Not an empty list: an asset created later under this id would not
+    // drop it (creating an asset invalidates nothing; its id is new).
+    if (!out.empty()) cache_versions(generation, id, out);
     return out;
 }
 

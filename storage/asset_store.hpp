@@ -244,12 +244,16 @@ class asset_store {
 
     // Decoded records of recently read assets and versions: a download reads
     // both, and decoding JSON was the largest cost of a small download.
+    // (list_versions() caches an asset's whole list: every change of an
+    // asset calls invalidate(), which drops it.)
     // Every change erases the asset's entries after its commit and bumps
     // `generation_`, and a reader only fills the cache when no change
     // happened since it started reading, so a stale record is never cached.
     std::uint64_t cache_generation() const;
     void cache_asset(std::uint64_t generation, const asset& a) const;
     void cache_version(std::uint64_t generation, const ulid& id, const asset_version& v) const;
+    void cache_versions(std::uint64_t generation, const ulid& id,
+                        const std::vector<asset_version>& versions) const;
     void invalidate(const ulid& id, std::uint32_t version_count = 0);
 
     database& db_;
@@ -269,6 +273,8 @@ class asset_store {
     mutable std::uint64_t generation_ = 0;
     mutable std::unordered_map<std::string, asset> asset_cache_;            // raw id
     mutable std::unordered_map<std::string, asset_version> version_cache_;  // version key
+    // An asset's versions in order (a download of the latest reads them all).
+    mutable std::unordered_map<std::string, std::vector<asset_version>> versions_cache_;  // raw id
 };
 
 }  // namespace kho::storage
