@@ -10,9 +10,22 @@ void sha256::ctx_deleter::operator()(void* p) const noexcept {
     EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(p));
 }
 
+namespace {
+
+// Fetched once: with EVP_sha256() OpenSSL 3 looks the algorithm up again
+// (under a lock) at every init, which cost more than hashing a token.
+const EVP_MD* sha256_md() {
+    static const EVP_MD* md = [] {
+        const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        return m != nullptr ? m : EVP_sha256();
+    }();
+    return md;
+}
+
+}  // namespace
+
 sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ ||
-        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_.get()), EVP_sha256(), nullptr) != 1)
+    if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_.get()), sha256_md(), nullptr) != 1)
         throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
 }
 
