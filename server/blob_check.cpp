@@ -1,6 +1,12 @@
 #include "server/blob_check.hpp"
 
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xxh_x86dispatch.h>  // the widest vector unit this CPU has (AVX2, AVX-512)
+#define KHO_XXH3_UPDATE XXH3_128bits_update_dispatch
+#else
+#define KHO_XXH3_UPDATE XXH3_128bits_update
+#endif
 
 #include <cstring>
 
@@ -109,7 +115,7 @@ blob_check::blob_check(known_checksums& known, std::string sha256_hex)
 blob_check::~blob_check() = default;
 
 void blob_check::update(const void* data, std::size_t size) {
-    XXH3_128bits_update(xxh_->state, data, size);
+    KHO_XXH3_UPDATE(xxh_->state, data, size);
     if (sha_) sha_->update(data, size);
 }
 
