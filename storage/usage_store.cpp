@@ -54,14 +54,65 @@ usage_counts decode_counts(std::string_view v) {
     return usage_counts{n[0], n[1], n[2]};
 }
 
-json to_record(const download_event& e) {
+// A JSON string, escaped as RFC 8259 requires. The fields are UTF-8 that
+// came in through validated JSON or are kho's own (ids, codes, ETags).
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    out += '"';
+}
+
+// The event's record: JSON, written by hand (the writer makes one per
+// download, and building an nlohmann::json object for it was most of the
+// writer's time). from_record() reads it.
+std::string to_record(const download_event& e) {
     const auto& s = e.subject;
-    return {{"asset", s.asset},       {"version", s.version},   {"file", s.file},
-            {"kit", s.kit},           {"unit", s.unit},         {"province", s.province},
-            {"level", s.level},       {"user", s.user},         {"link", s.link},
-            {"etag", s.etag},         {"size", s.size},         {"bytes_sent", e.bytes_sent},
-            {"complete", e.complete}, {"requests", e.requests}, {"started_at", e.started_at},
-            {"last_at", e.last_at}};
+    std::string out;
+    out.reserve(384);
+    auto field = [&](const char* name) {
+        out += out.empty() ? "{\"" : ",\"";
+        out += name;
+        out += "\":";
+    };
+    auto text = [&](const char* name, std::string_view v) {
+        field(name);
+        append_json_string(out, v);
+    };
+    auto number = [&](const char* name, auto v) {
+        field(name);
+        out += std::to_string(v);
+    };
+    text("asset", s.asset);
+    number("version", s.version);
+    text("file", s.file);
+    text("kit", s.kit);
+    text("unit", s.unit);
+    text("province", s.province);
+    text("level", s.level);
+    text("user", s.user);
+    text("link", s.link);
+    text("etag", s.etag);
+    number("size", s.size);
+    number("bytes_sent", e.bytes_sent);
+    field("complete");
+    out += e.complete ? "true" : "false";
+    number("requests", e.requests);
+    number("started_at", e.started_at);
+    number("last_at", e.last_at);
+    out += '}';
+    return out;
 }
 
 result<download_event> from_record(const ulid& id, std::string_view bytes) {
@@ -213,7 +264,11 @@ void usage_store::write_loop() {
         batch.swap(queue_);
         const std::uint64_t seq = queued_seq_;
         lock.unlock();
-        write(batch);
+        try {
+            write(batch);
+        } catch (const std::exception&) {  // memory: the round is lost, the writer goes on
+            lost_.fetch_add(batch.size(), std::memory_order_relaxed);
+        }
         lock.lock();
         written_seq_ = seq;
         written_.notify_all();
@@ -284,7 +339,7 @@ void usage_store::write(const std::vector<queued_response>& batch) {
     }
 
     rocksdb::WriteBatch wb;
-    for (const auto& [key, e] : events) wb.Put(h[cf::usage], key, to_record(e).dump());
+    for (const auto& [key, e] : events) wb.Put(h[cf::usage], key, to_record(e));
     for (const auto& [okey, ekey] : opened)
         wb.Put(h[cf::usage], okey, ekey.substr(1));
     for (const auto& [key, delta] : deltas)

@@ -172,3 +172,30 @@ TEST_CASE("the usage writer writes on its own within its interval", "[storage][u
     CHECK(written);
     CHECK(env.asset_counts().downloads == 1);
 }
+
+TEST_CASE("download events keep every character of what they record", "[storage][usage]") {
+    usage_env env;
+    auto s = subject("người dùng \"một\"");
+    s.province = "Thừa Thiên Huế \\ \"quote\" \t tab \x01 control";
+    s.level = "đại học";
+    s.etag = "\"" + std::string(64, 'a') + "\"";
+    s.size = 18'446'744'073'709'551'000ull;
+    env.usage->record(s, 0, 1234, false);
+    const auto events = env.events();
+    REQUIRE(events.size() == 1);
+    const auto& got = events[0].subject;
+    CHECK(got.user == s.user);
+    CHECK(got.province == s.province);
+    CHECK(got.level == s.level);
+    CHECK(got.etag == s.etag);
+    CHECK(got.asset == s.asset);
+    CHECK(got.file == s.file);
+    CHECK(got.unit == s.unit);
+    CHECK(got.kit.empty());
+    CHECK(got.link.empty());
+    CHECK(got.version == 1);
+    CHECK(got.size == s.size);
+    CHECK(events[0].bytes_sent == 1234);
+    CHECK_FALSE(events[0].complete);
+    CHECK(events[0].requests == 1);
+}
