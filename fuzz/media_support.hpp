@@ -5,13 +5,16 @@
 
 #include "core/error.hpp"
 #include "fuzz/fuzz_support.hpp"
+#include "media/type_sniffer.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -80,6 +83,33 @@ inline void check_refusal(const kho::error& e) {
         std::fprintf(stderr, "kho fuzz: refused with %s: %s\n",
                      std::string(to_string(e.code)).c_str(), e.detail.c_str());
     KHO_FUZZ_CHECK(refusal);
+}
+
+// A bad file's refusal as the worker needs it: a refusal code, and no
+// rendition left behind.
+inline void check_clean_refusal(const kho::error& e) {
+    check_refusal(e);
+    KHO_FUZZ_CHECK(scratch::get().leftovers().empty());
+}
+
+// A media target's input as kho-worker gets it: typed by the server's
+// sniffing (a type `wanted` turns down is not this target's: nothing) and
+// written to a file, with the output folder emptied.
+struct media_input {
+    std::string mime;
+    std::filesystem::path file;
+    std::filesystem::path out;
+};
+template <class Wanted>
+std::optional<media_input> sniffed_input(const std::uint8_t* data, std::size_t size,
+                                         Wanted wanted) {
+    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    auto type = kho::media::sniff(bytes.substr(0, kho::media::sniff_bytes));
+    if (!type || !wanted(*type)) return std::nullopt;
+    auto& s = scratch::get();
+    media_input in{std::string(type->mime), s.write_input(data, size), {}};
+    in.out = s.fresh_output();
+    return in;
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

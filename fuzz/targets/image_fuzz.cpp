@@ -26,21 +26,16 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    auto type = media::sniff(bytes.substr(0, media::sniff_bytes));
-    if (!type || !media::has_image_loader(type->mime)) return 0;
-
-    auto& scratch = kho::fuzz::scratch::get();
-    const auto& input = scratch.write_input(data, size);
-    const auto& out = scratch.fresh_output();
+    auto in = kho::fuzz::sniffed_input(
+        data, size, [](const auto& t) { return media::has_image_loader(t.mime); });
+    if (!in) return 0;
     media::image_limits limits;
     limits.max_pixels = 4'000'000;
     const auto& recipes = media::default_image_recipes();
 
-    auto made = media::make_image_renditions(input, type->mime, out, recipes, limits);
+    auto made = media::make_image_renditions(in->file, in->mime, in->out, recipes, limits);
     if (!made) {
-        kho::fuzz::check_refusal(made.error());
-        KHO_FUZZ_CHECK(scratch.leftovers().empty());
+        kho::fuzz::check_clean_refusal(made.error());
         return 0;
     }
     KHO_FUZZ_CHECK(made->info.width > 0 && made->info.height > 0 && made->info.pages >= 1);

@@ -27,22 +27,17 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    auto type = media::sniff(bytes.substr(0, media::sniff_bytes));
-    if (!type || type->family != kho::media_family::video) return 0;
-
-    auto& scratch = kho::fuzz::scratch::get();
-    const auto& input = scratch.write_input(data, size);
-    const auto& out = scratch.fresh_output();
+    auto in = kho::fuzz::sniffed_input(
+        data, size, [](const auto& t) { return t.family == kho::media_family::video; });
+    if (!in) return 0;
     media::av_limits limits;
     limits.deadline = std::chrono::seconds(10);
     media::image_limits image;
     image.max_pixels = 4'000'000;
 
-    auto made = media::make_video_renditions(input, type->mime, out, limits, image);
+    auto made = media::make_video_renditions(in->file, in->mime, in->out, limits, image);
     if (!made) {
-        kho::fuzz::check_refusal(made.error());
-        KHO_FUZZ_CHECK(scratch.leftovers().empty());
+        kho::fuzz::check_clean_refusal(made.error());
         return 0;
     }
     const auto& info = made->info;
