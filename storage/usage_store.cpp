@@ -1,6 +1,7 @@
 #include "storage/usage_store.hpp"
 
 #include "core/sha256.hpp"
+#include "core/text.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks.hpp"
 
@@ -55,8 +56,13 @@ usage_counts decode_counts(std::string_view v) {
 }
 
 // A JSON string, escaped as RFC 8259 requires. The fields are UTF-8 that
-// came in through validated JSON or are kho's own (ids, codes, ETags).
-void append_json_string(std::string& out, std::string_view s) {
+// came in through validated JSON or are kho's own (ids, codes, ETags); a
+// field that is not would make the record unreadable (nlohmann refuses
+// ill-formed UTF-8), so its bad sequences become U+FFFD.
+void append_json_string(std::string& out, std::string_view raw) {
+    std::string repaired;
+    if (!is_valid_utf8(raw)) repaired = to_valid_utf8(raw);
+    const std::string_view s = repaired.empty() ? raw : std::string_view(repaired);
     out += '"';
     for (char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
@@ -229,7 +235,7 @@ void usage_store::record(const download_subject& s, std::uint64_t first_byte,
     std::size_t queued = 0;
     {
         std::lock_guard lock(mutex_);
-        if (queue_.size() >= max_queued) {
+        if (queue_.size() >= max_queued || writer_done_) {
             lost_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
@@ -246,7 +252,7 @@ void usage_store::flush() const {
     if (written_seq_ >= target) return;
     flush_requested_ = true;
     wake_.notify_one();
-    written_.wait(lock, [&] { return written_seq_ >= target; });
+    written_.wait(lock, [&] { return written_seq_ >= target || writer_done_; });
 }
 
 void usage_store::write_loop() {
@@ -257,7 +263,11 @@ void usage_store::write_loop() {
         });
         flush_requested_ = false;
         if (queue_.empty()) {
-            if (closing_) return;
+            if (closing_) {
+                writer_done_ = true;
+                written_.notify_all();
+                return;
+            }
             continue;
         }
         std::vector<queued_response> batch;

@@ -22,7 +22,8 @@
 // without its event. If the database refuses writes (a full disk) or the
 // queue is full (`max_queued`: the writer is stuck), events are dropped
 // and counted (lost(), kho_usage_events_lost_total in /metrics); downloads
-// are never held up by their statistics.
+// are never held up by their statistics. The server's forced exit (a
+// second SIGTERM) does not wait for the queue: its last round is lost.
 //
 // Days are Vietnam days (UTC+7), as the ministry's reports count them.
 
@@ -167,6 +168,7 @@ class usage_store {
     std::uint64_t written_seq_ = 0;  // of which written (or lost) by the writer
     mutable bool flush_requested_ = false;
     bool closing_ = false;
+    bool writer_done_ = false;  // after closing: record() drops, flush() returns
     std::atomic<std::uint64_t> lost_{0};
     std::thread writer_;  // last: starts once the rest is ready
 };

@@ -1301,3 +1301,37 @@ TEST_CASE("renditions: committed with the job, replaced by a re-run, purged with
     CHECK(env.assets->list_renditions(a.id, 1)->empty());
     CHECK(env.assets->stats().blob_count == 0);
 }
+
+// list_versions() caches an asset's decoded list: every kind of change must
+// show in the next listing (a stale list would serve an old version or an
+// old state to a download of the latest).
+TEST_CASE("the cached version list follows every change", "[asset_store][cache]") {
+    using kho::version_state;
+    using kho::workflow_action;
+    store_env env;
+    auto [a, v1] = env.create(meta("Áp phích Nghị quyết 71"), bytes_for(1));
+    const kho::audit_context designer{"u-designer", "113.161.1.1"};
+    const kho::audit_context reviewer{"u-reviewer", "14.160.1.1"};
+    auto listed = [&] {
+        auto v = env.assets->list_versions(a.id);
+        REQUIRE(v.has_value());
+        return *v;
+    };
+    REQUIRE(listed().size() == 1);  // now cached
+
+    env.add_version(a.id, bytes_for(2), "v2.png");
+    auto after_add = listed();
+    REQUIRE(after_add.size() == 2);
+    CHECK(after_add[1].file_name == "v2.png");
+
+    REQUIRE(env.assets->transition(a.id, 2, step(workflow_action::submit), designer).has_value());
+    CHECK(listed()[1].state == version_state::in_review);
+    REQUIRE(env.assets->transition(a.id, 2, step(workflow_action::approve), reviewer).has_value());
+    CHECK(listed()[1].state == version_state::approved);
+
+    // The same list twice: the second comes from the cache and is equal.
+    auto again = listed();
+    CHECK(again.size() == 2);
+    CHECK(again[1].state == version_state::approved);
+    CHECK(again[0].sha256 == v1.sha256);
+}

@@ -199,3 +199,87 @@ TEST_CASE("download events keep every character of what they record", "[storage]
     CHECK_FALSE(events[0].complete);
     CHECK(events[0].requests == 1);
 }
+
+TEST_CASE("a download resumed after the resume window is a new one", "[storage][usage]") {
+    usage_env env;
+    const auto s = subject("teacher");
+    env.usage->record(s, 0, 400, false);
+    env.now += 25LL * 3600 * 1000;  // a day and an hour later
+    env.usage->record(s, 400, 600, true);
+    const auto c = env.asset_counts();
+    CHECK(c.downloads == 2);
+    CHECK(c.complete == 0);  // the late part alone is not a whole download
+    CHECK(c.bytes == 1000);
+    CHECK(env.events().size() == 2);
+}
+
+TEST_CASE("a new download replaces the open one, and a resume continues the new one",
+          "[storage][usage]") {
+    usage_env env;
+    const auto s = subject("teacher");
+    const bool flush_between = GENERATE(false, true);
+    INFO("flush between the requests: " << flush_between);
+    env.usage->record(s, 0, 400, false);  // cut off
+    if (flush_between) env.usage->flush();
+    env.usage->record(s, 0, 300, false);  // started again from 0, cut off again
+    if (flush_between) env.usage->flush();
+    env.usage->record(s, 300, 700, true);  // resumed to the end
+    const auto c = env.asset_counts();
+    CHECK(c.downloads == 2);
+    CHECK(c.complete == 1);
+    CHECK(c.bytes == 1400);
+    const auto events = env.events();
+    REQUIRE(events.size() == 2);
+    CHECK_FALSE(events[0].complete);
+    CHECK(events[0].requests == 1);
+    CHECK(events[1].complete);
+    CHECK(events[1].requests == 2);
+    CHECK(events[1].bytes_sent == 1000);
+}
+
+TEST_CASE("a press kit's ZIP counts under the kit, not under an asset", "[storage][usage]") {
+    usage_env env;
+    download_subject s;
+    s.kit = "01KB00000000000000000000KT";
+    s.file = "zip";
+    s.link = "link-1";
+    s.etag = "\"kit\"";
+    s.size = 5000;
+    env.usage->record(s, 0, 5000, true);
+    const auto day = kho::storage::vietnam_day(k_start);
+    auto kits = env.usage->counters('k', day, day);
+    REQUIRE(kits.has_value());
+    REQUIRE(kits->size() == 1);
+    CHECK(kits->front().key == s.kit);
+    CHECK(kits->front().counts.downloads == 1);
+    CHECK(kits->front().counts.complete == 1);
+    CHECK(kits->front().counts.bytes == 5000);
+    for (char by : {'a', 'u', 'p'}) {
+        auto rows = env.usage->counters(by, day, day);
+        REQUIRE(rows.has_value());
+        CHECK(rows->empty());
+    }
+}
+
+TEST_CASE("a full batch is written at once, without waiting for the interval or a reader",
+          "[storage][usage]") {
+    usage_env env;  // an hour between rounds
+    for (std::size_t i = 0; i < usage_store::batch_size; ++i)
+        env.usage->record(subject("u" + std::to_string(i)), 0, 1000, true);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (env.usage->pending() != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    CHECK(env.usage->pending() == 0);
+    CHECK(env.asset_counts().downloads == static_cast<std::int64_t>(usage_store::batch_size));
+}
+
+TEST_CASE("a field that is not UTF-8 does not make the events unreadable", "[storage][usage]") {
+    usage_env env;
+    auto s = subject("teacher");
+    s.province = "Hu\xe1\xbb\x87 \xff\xfe";  // "Huệ" and two stray bytes
+    env.usage->record(s, 0, 1000, true);
+    const auto events = env.events();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].subject.province == "Hu\xe1\xbb\x87 \xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(env.asset_counts().downloads == 1);
+}
