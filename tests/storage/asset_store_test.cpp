@@ -1334,4 +1334,18 @@ TEST_CASE("the cached version list follows every change", "[asset_store][cache]"
     CHECK(again.size() == 2);
     CHECK(again[1].state == version_state::approved);
     CHECK(again[0].sha256 == v1.sha256);
+
+    // A media job's result (the version's media_info) shows too.
+    auto held = env.jobs->claim("w", 60'000);
+    REQUIRE(held->has_value());
+    const auto n = (*held)->version;
+    REQUIRE((n == 1 || n == 2));
+    std::vector<kho::storage::staged_rendition> staged;
+    staged.push_back(stage_rendition(env, "thumb", "ảnh nhỏ"));
+    REQUIRE(env.assets
+                ->commit_renditions(a.id, n, std::move(staged), **held,
+                                    R"({"width":640,"height":480})")
+                .has_value());
+    CHECK(nlohmann::json::parse(listed()[n - 1].media_info) ==
+          nlohmann::json{{"width", 640}, {"height", 480}});
 }
