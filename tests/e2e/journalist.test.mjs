@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   PASSWORD, approve, launchBrowser, makeImage, openPage, seedPeople, signIn, startServer, upload,
-  waitForRenditions, withScreenshot,
+  waitForRenditions, waitForTitle, withScreenshot,
 } from './support/kho.mjs';
 
 const KIT_TITLE = 'Thông cáo báo chí Nghị quyết 71 về đột phá giáo dục';
@@ -105,7 +105,7 @@ test('a journalist sees the kit only once the embargo is lifted, and downloads a
     await signIn(page, server, people.journalist.username);
     await page.getByRole('link', { name: 'Báo chí' }).click();
     await page.getByText('Chưa có bộ tài liệu báo chí nào được công bố.').waitFor();
-    assert.equal(await page.title(), 'Bộ tài liệu báo chí · Kho tài liệu truyền thông');
+    await waitForTitle(page, 'Bộ tài liệu báo chí · Kho tài liệu truyền thông');
     assert.equal(await page.getByText(KIT_TITLE).count(), 0);
     await assert.rejects(people.journalist.api('GET', `/api/v1/press-kits/${kit.id}`), /404/);
 
@@ -119,7 +119,7 @@ test('a journalist sees the kit only once the embargo is lifted, and downloads a
     await link.click();
 
     await page.getByRole('heading', { level: 1, name: KIT_TITLE }).waitFor();
-    assert.equal(await page.title(), `${KIT_TITLE} · Kho tài liệu truyền thông`);
+    await waitForTitle(page, `${KIT_TITLE} · Kho tài liệu truyền thông`);
     // The release is the server's HTML, not Markdown source.
     await page.locator('.press-release h1', { hasText: 'Đột phá phát triển giáo dục' }).waitFor();
     assert.equal(await page.locator('.press-release strong').textContent(), 'kế hoạch truyền thông');
@@ -170,7 +170,7 @@ test('without an account, a share link asks for its password; revoked, invalid a
     await page.getByLabel('Mật khẩu').fill(LINK_PASSWORD);
     await page.getByRole('button', { name: 'Mở liên kết' }).click();
     await page.getByRole('heading', { level: 1, name: KIT_TITLE }).waitFor();
-    assert.equal(await page.title(), `${KIT_TITLE} · Kho tài liệu truyền thông`);
+    await waitForTitle(page, `${KIT_TITLE} · Kho tài liệu truyền thông`);
     await page.locator('.press-release strong', { hasText: 'kế hoạch truyền thông' }).waitFor();
     assert.deepEqual(await page.locator('.press-items .press-caption').allTextContents(), [POSTER_CAPTION, INFO_CAPTION]);
     const released = await people.reviewer.api('GET', `/api/v1/press-kits/${kit.id}`);
@@ -275,7 +275,7 @@ test('on the account page a journalist makes and revokes an API token and change
     await signIn(page, server, people.journalist.username);
     await page.getByRole('link', { name: 'Phóng viên Báo GD&TĐ' }).click();
     await page.getByRole('heading', { level: 1, name: 'Tài khoản của tôi' }).waitFor();
-    assert.equal(await page.title(), 'Tài khoản của tôi · Kho tài liệu truyền thông');
+    await waitForTitle(page, 'Tài khoản của tôi · Kho tài liệu truyền thông');
     const profile = page.locator('.account-profile');
     assert.match(await profile.textContent(), /phong\.vien/);
     assert.match(await profile.textContent(), /Nhà báo/);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   approve, launchBrowser, makeImage, openPage, seedPeople, signIn, startServer, upload,
-  waitForRenditions, withScreenshot,
+  waitForRenditions, waitForTitle, withScreenshot,
 } from './support/kho.mjs';
 
 let server, people, browser, dir;
@@ -52,7 +52,7 @@ test('a teacher finds "Nghị quyết" typing "nghi quyet" and filters by kind',
     // The grid shows the two materials her school is offered, with thumbnails.
     const tiles = page.locator('.grid .tile');
     await tiles.first().waitFor();
-    assert.equal(await page.title(), 'Thư viện tài liệu truyền thông · Kho tài liệu truyền thông');
+    await waitForTitle(page, 'Thư viện tài liệu truyền thông · Kho tài liệu truyền thông');
     assert.equal(await tiles.count(), 2);
     const img = page.locator('.grid .tile img').first();
     await img.waitFor();

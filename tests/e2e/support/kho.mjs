@@ -214,6 +214,19 @@ export async function makeImage(dir, name, colour = 'red', size = '640x480') {
 // Waits until `predicate(arg)`, run in the page, is truthy; returns its
 // value. (page.waitForFunction polls through eval, which kho's CSP forbids
 // once the first check fails; page.evaluate is not subject to it.)
+// Waits until the page's title is `expected`: the UI sets it in an effect,
+// so it may change just after the page's heading is on screen. Fails with
+// the title it last saw.
+export async function waitForTitle(page, expected, { timeout = 15000 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const title = await page.title();
+    if (title === expected) return;
+    if (Date.now() > end) throw new Error(`the page title stayed "${title}", not "${expected}"`);
+    await sleep(50);
+  }
+}
+
 export async function pollPage(page, predicate, arg, { timeout = 15000, interval = 50 } = {}) {
   const end = Date.now() + timeout;
   for (;;) {
