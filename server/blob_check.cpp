@@ -40,16 +40,6 @@ known_checksums::checksum to_checksum(const XXH128_hash_t& h) {
     return out;
 }
 
-std::string hex_of(const known_checksums::checksum& c) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s;
-    for (auto b : c) {
-        s += digits[b >> 4];
-        s += digits[b & 15];
-    }
-    return s;
-}
-
 }  // namespace
 
 std::size_t known_checksums::digest_hash::operator()(const digest& d) const noexcept {
@@ -123,7 +113,8 @@ std::optional<std::string> blob_check::mismatch() {
     const auto got = to_checksum(XXH3_128bits_digest(xxh_->state));
     if (expected_) {
         if (got == *expected_) return std::nullopt;
-        return "the bytes' XXH3-128 is " + hex_of(got) + ", not that of the verified blob";
+        return "the bytes' XXH3-128 is " + to_hex(got.data(), got.size()) +
+               ", not that of the verified blob";
     }
     if (auto sha = sha_->finish_hex(); sha != sha256_hex_) return "the bytes hash to " + sha;
     known_.remember(sha256_hex_, got);
